@@ -1,0 +1,365 @@
+package tokenapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paycreds/tms/gen"
+)
+
+// Version is the version of this library, sent in the User-Agent header.
+const Version = "0.1.0"
+
+const userAgent = "paycreds-go/" + Version
+
+// Media types of the operations.
+const (
+	requestContentType = "application/json;charset=utf-8"
+	responseMediaType  = "application/jose;charset=utf-8"
+)
+
+// Client calls the Generate Payment Credentials operations. It is safe for concurrent use
+// by multiple goroutines; create one and reuse it.
+type Client struct {
+	api              *gen.Client
+	host             string
+	decrypter        *Decrypter // nil when no MLE key is configured
+	logger           *slog.Logger
+	timeout          time.Duration
+	maxResponseBytes int64
+	profileID        string
+}
+
+// New returns a Client. It needs an environment (WithEnvironment or WithBaseURL) and
+// credentials (WithHTTPSignature). An MLE key (WithMLEKey) is needed to decrypt; without
+// one only the ...JWE methods work.
+func New(opts ...Option) (*Client, error) {
+	s := settings{
+		timeout:          DefaultTimeout,
+		maxResponseBytes: DefaultMaxResponseBytes,
+		now:              time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: a nil Option was passed to New", ErrInvalidOption)
+		}
+		if err := opt(&s); err != nil {
+			return nil, err
+		}
+	}
+
+	baseURL := s.baseURL
+	if baseURL == nil {
+		if s.environment.host == "" {
+			return nil, fmt.Errorf("%w: no environment; pass WithEnvironment(tokenapi.Sandbox), WithEnvironment(tokenapi.Production) or WithBaseURL", ErrInvalidOption)
+		}
+		baseURL, _ = parseBaseURL(s.environment.BaseURL())
+	}
+	if s.auth == nil {
+		return nil, fmt.Errorf("%w: no credentials; pass WithHTTPSignature(merchantID, keyID, secretKey)", ErrInvalidOption)
+	}
+	if s.portfolioID != "" {
+		signature, ok := s.auth.(*httpSignatureAuth)
+		if !ok {
+			return nil, fmt.Errorf("%w: WithMetaKey needs WithHTTPSignature", ErrInvalidOption)
+		}
+		signature.signerID = s.portfolioID
+	}
+
+	c := &Client{
+		host:             baseURL.Host,
+		logger:           s.logger,
+		timeout:          s.timeout,
+		maxResponseBytes: s.maxResponseBytes,
+		profileID:        s.profileID,
+	}
+	if len(s.mleKeys) > 0 {
+		d, err := NewDecrypter(s.mleKeys, DecrypterOptions{AllowLegacyAlgorithms: s.legacyJWE})
+		if err != nil {
+			return nil, err
+		}
+		c.decrypter = d
+	}
+
+	httpClient := newHTTPClient(s.httpClient, &authTransport{auth: s.auth, now: s.now})
+	api, err := gen.NewClient(baseURL.String(), gen.WithHTTPClient(httpClient))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err)
+	}
+	c.api = api
+	return c, nil
+}
+
+// newHTTPClient returns a copy of user (or a new client) whose transport signs requests and
+// which does not follow redirects. A new client's transport requires TLS 1.2 or later and
+// takes proxies from the environment, as http.DefaultTransport does.
+func newHTTPClient(user *http.Client, auth *authTransport) *http.Client {
+	var client http.Client
+	if user != nil {
+		client = *user
+		auth.base = user.Transport
+		if auth.base == nil {
+			auth.base = http.DefaultTransport
+		}
+	} else {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		transport.MaxIdleConnsPerHost = 16
+		auth.base = transport
+	}
+	client.Transport = auth
+	client.CheckRedirect = noRedirects
+	return &client
+}
+
+// EncryptedPaymentCredentials is a 201 response whose JWE was not opened, for callers
+// that forward it or decrypt it elsewhere.
+type EncryptedPaymentCredentials struct {
+	// JWE is the compact JWE as received, encrypted to the merchant's MLE public key.
+	JWE string
+	// KeyID is the kid of the JWE's protected header.
+	KeyID string
+	// CorrelationID is the v-c-correlation-id response header.
+	CorrelationID string
+	// UniqueTransactionID is the uniqueTransactionID response header.
+	UniqueTransactionID string
+}
+
+// String describes the response without the JWE.
+func (e EncryptedPaymentCredentials) String() string {
+	return fmt.Sprintf("EncryptedPaymentCredentials{kid: %s, correlationId: %s, jwe: %d bytes}", e.KeyID, e.CorrelationID, len(e.JWE))
+}
+
+// apiVersion selects the operation.
+type apiVersion int
+
+const (
+	v2 apiVersion = 2
+	v3 apiVersion = 3
+)
+
+func (v apiVersion) operation() string {
+	if v == v3 {
+		return "postTokenPaymentCredentialsV3"
+	}
+	return "postTokenPaymentCredentials"
+}
+
+// GeneratePaymentCredentials calls POST /tms/v2/tokens/{tokenId}/payment-credentials and
+// returns the decrypted credentials. tokenID is a Customer, Payment Instrument, Instrument
+// Identifier or Tokenized Card id; request may be nil for {}. Each successful call mints
+// a new cryptogram or dynamic CVV.
+//
+// Errors: a *ValidationError (ErrInvalidRequest) before sending, ErrNoMLEKey before sending
+// when no key is configured, an *APIError for any status but 201, a *DecryptError when the
+// JWE does not open, or a transport or context error.
+func (c *Client) GeneratePaymentCredentials(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*PaymentCredentials, error) {
+	return c.generate(ctx, v2, tokenID, request, opts)
+}
+
+// GeneratePaymentCredentialsV3 calls POST /tms/v3/tokens/{tokenId}/payment-credentials,
+// the successor of v2. When the token has no network token, the credentials carry the
+// card details in Card. Errors are as for GeneratePaymentCredentials, and v3 also returns
+// 409 Conflict.
+func (c *Client) GeneratePaymentCredentialsV3(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*PaymentCredentials, error) {
+	return c.generate(ctx, v3, tokenID, request, opts)
+}
+
+// GeneratePaymentCredentialsJWE calls the v2 operation and returns the JWE unopened. It
+// needs no MLE key.
+func (c *Client) GeneratePaymentCredentialsJWE(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*EncryptedPaymentCredentials, error) {
+	return c.fetch(ctx, v2, tokenID, request, opts)
+}
+
+// GeneratePaymentCredentialsV3JWE calls the v3 operation and returns the JWE unopened.
+func (c *Client) GeneratePaymentCredentialsV3JWE(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*EncryptedPaymentCredentials, error) {
+	return c.fetch(ctx, v3, tokenID, request, opts)
+}
+
+// Decrypt opens a JWE from a 201 response with the Client's MLE keys.
+func (c *Client) Decrypt(jwe string) (*PaymentCredentials, error) {
+	if c.decrypter == nil {
+		return nil, ErrNoMLEKey
+	}
+	return c.decrypter.Decrypt(jwe)
+}
+
+func (c *Client) generate(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, opts []CallOption) (*PaymentCredentials, error) {
+	if c.decrypter == nil {
+		return nil, ErrNoMLEKey
+	}
+	encrypted, err := c.fetch(ctx, version, tokenID, request, opts)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := c.decrypter.Decrypt(encrypted.JWE)
+	if err != nil {
+		return nil, err
+	}
+	creds.CorrelationID = encrypted.CorrelationID
+	creds.UniqueTransactionID = encrypted.UniqueTransactionID
+	return creds, nil
+}
+
+// fetch validates the input, sends one call and returns the JWE of a 201 response.
+func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, opts []CallOption) (*EncryptedPaymentCredentials, error) {
+	call := callSettings{profileID: c.profileID}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&call)
+		}
+	}
+	if request == nil {
+		request = &PaymentCredentialsRequest{}
+	}
+	if err := validateCall(tokenID, request, call); err != nil {
+		return nil, err
+	}
+
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+
+	operation := version.operation()
+	start := time.Now()
+	resp, err := c.send(ctx, version, tokenID, request, call)
+	if err != nil {
+		err = c.transportError(ctx, operation, tokenID, err)
+		c.logCall(ctx, operation, 0, "", start, err)
+		return nil, err
+	}
+	defer resp.Body.Close()
+
+	result, err := c.readResponse(ctx, operation, tokenID, resp)
+	c.logCall(ctx, operation, resp.StatusCode, resp.Header.Get("v-c-correlation-id"), start, err)
+	return result, err
+}
+
+func validateCall(tokenID string, request *PaymentCredentialsRequest, call callSettings) error {
+	var problems []FieldError
+	if p := validateTokenID(tokenID); p != nil {
+		problems = append(problems, *p)
+	}
+	if call.profileID != "" {
+		if p := validateProfileID(call.profileID); p != nil {
+			problems = append(problems, *p)
+		}
+	}
+	if call.correlationID != "" {
+		if p := validateCorrelationID(call.correlationID); p != nil {
+			problems = append(problems, *p)
+		}
+	}
+	problems = append(problems, validateRequestBody(request)...)
+	if len(problems) > 0 {
+		return &ValidationError{Fields: problems}
+	}
+	return nil
+}
+
+// send builds the request with the generated client and sends it through the signing
+// transport.
+func (c *Client) send(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, call callSettings) (*http.Response, error) {
+	var profileID *string
+	if call.profileID != "" {
+		profileID = &call.profileID
+	}
+	editor := func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Accept", responseMediaType)
+		req.Header.Set("User-Agent", userAgent)
+		if call.correlationID != "" {
+			req.Header.Set("v-c-correlation-id", call.correlationID)
+		}
+		return nil
+	}
+	if version == v3 {
+		params := &gen.PostTokenPaymentCredentialsV3Params{ProfileID: profileID}
+		return c.api.PostTokenPaymentCredentialsV3WithApplicationJSONCharsetUTF8Body(ctx, tokenID, params, *request, editor)
+	}
+	params := &gen.PostTokenPaymentCredentialsParams{ProfileID: profileID}
+	return c.api.PostTokenPaymentCredentialsWithApplicationJSONCharsetUTF8Body(ctx, tokenID, params, *request, editor)
+}
+
+// transportError wraps a failure to complete the exchange. When the context ended the
+// call, the error wraps ctx.Err().
+func (c *Client) transportError(ctx context.Context, operation, tokenID string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("tokenapi: %s for token %s: %w", operation, maskTokenID(tokenID), ctxErr)
+	}
+	return fmt.Errorf("%w: %s for token %s: %w", ErrTransport, operation, maskTokenID(tokenID), err)
+}
+
+// readResponse reads the body through the size limit and turns it into the JWE of a 201
+// or an *APIError.
+func (c *Client) readResponse(ctx context.Context, operation, tokenID string, resp *http.Response) (*EncryptedPaymentCredentials, error) {
+	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes)
+	if err != nil {
+		return nil, c.transportError(ctx, operation, tokenID, fmt.Errorf("reading the %d response body: %w", resp.StatusCode, err))
+	}
+
+	if resp.StatusCode != http.StatusCreated {
+		return nil, newAPIError(operation, maskTokenID(tokenID), resp, body, truncated)
+	}
+	if truncated {
+		return nil, fmt.Errorf("%w: %s for token %s: the 201 body exceeds %d bytes; a payment-credentials JWE is a few KB (raise the limit with WithMaxResponseBytes if this is expected)",
+			ErrResponseTooLarge, operation, maskTokenID(tokenID), c.maxResponseBytes)
+	}
+
+	jwe := strings.TrimSpace(string(body))
+	header, err := parseCompactHeader(jwe)
+	if err != nil {
+		var decryptErr *DecryptError
+		if errors.As(err, &decryptErr) {
+			decryptErr.Detail = "the 201 body (" + describeMediaType(resp.Header.Get("Content-Type")) + ", " + fmt.Sprint(len(body)) + " bytes) is not a compact JWE: " + decryptErr.Detail
+		}
+		return nil, err
+	}
+	return &EncryptedPaymentCredentials{
+		JWE:                 jwe,
+		KeyID:               header.KeyID,
+		CorrelationID:       sanitizeHeader(resp.Header.Get("v-c-correlation-id")),
+		UniqueTransactionID: sanitizeHeader(resp.Header.Get("uniqueTransactionID")),
+	}, nil
+}
+
+// readLimited reads at most limit bytes of r. truncated reports whether r had more.
+func readLimited(r io.Reader, limit int64) (body []byte, truncated bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(body)) > limit {
+		return body[:limit], true, nil
+	}
+	return body, false, nil
+}
+
+func (c *Client) logCall(ctx context.Context, operation string, status int, correlationID string, start time.Time, err error) {
+	if c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("operation", operation),
+		slog.String("host", c.host),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	if correlationID != "" {
+		attrs = append(attrs, slog.String("correlation_id", sanitizeHeader(correlationID)))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "tokenapi call", attrs...)
+}
