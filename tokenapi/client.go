@@ -91,7 +91,7 @@ func New(opts ...Option) (*Client, error) {
 	httpClient := newHTTPClient(s.httpClient, &authTransport{auth: s.auth, now: s.now})
 	api, err := gen.NewClient(baseURL.String(), gen.WithHTTPClient(httpClient))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
 	c.api = api
 	return c, nil

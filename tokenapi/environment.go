@@ -78,7 +78,7 @@ func (e Environment) String() string {
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: base URL %q is not a valid URL: %v", ErrInvalidOption, raw, err)
+		return nil, fmt.Errorf("%w: base URL %q is not a valid URL: %w", ErrInvalidOption, raw, err)
 	}
 	if u.Host == "" || u.Opaque != "" {
 		return nil, fmt.Errorf("%w: base URL %q has no host; write it as https://host[:port][/path]", ErrInvalidOption, raw)

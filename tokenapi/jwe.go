@@ -255,10 +255,11 @@ func parseCompactHeader(jwe string) (jweHeader, error) {
 	return header, nil
 }
 
+// isBase64URL reports whether s uses only the unpadded base64url alphabet, which is the
+// set of bytes a token id may contain.
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !isTokenIDByte(s[i]) {
 			return false
 		}
 	}

@@ -83,11 +83,11 @@ func WithHTTPSignature(merchantID, keyID, secretKey string) Option {
 		}
 		secret, err := httpsig.DecodeSecret(strings.TrimSpace(secretKey))
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidOption, err)
+			return fmt.Errorf("%w: %w", ErrInvalidOption, err)
 		}
 		signer, err := httpsig.NewSigner(keyID, secret)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidOption, err)
+			return fmt.Errorf("%w: %w", ErrInvalidOption, err)
 		}
 		s.auth = &httpSignatureAuth{merchantID: merchantID, signerID: merchantID, signer: signer}
 		return nil

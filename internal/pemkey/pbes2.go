@@ -8,9 +8,9 @@ package pemkey
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/des"
+	"crypto/des" //nolint:gosec // DES-EDE3-CBC is a PBES2 cipher that older keys still use; decrypting it exposes nothing.
 	"crypto/pbkdf2"
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // HMAC-SHA1 is the PBKDF2 default PRF of RFC 8018; its use there is not broken.
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509/pkix"
@@ -160,7 +160,7 @@ func decryptPKCS8(der, password []byte) ([]byte, error) {
 	unpadded, err := removePKCS7Padding(plaintext, blockSize)
 	if err != nil {
 		clear(plaintext)
-		return nil, fmt.Errorf("%w: decrypting with %s gave %v; check the password", ErrWrongPassword, decrypter, err)
+		return nil, fmt.Errorf("%w: decrypting with %s gave %w; check the password", ErrWrongPassword, decrypter, err)
 	}
 	return unpadded, nil
 }
