@@ -1,0 +1,21 @@
+// Package tokenapi is a client for CyberSource's Token Management Service operation
+// "Generate Payment Credentials": POST /tms/v2/tokens/{tokenId}/payment-credentials and
+// its successor /tms/v3/…. It turns a stored token into a network token with a fresh
+// cryptogram or dynamic CVV.
+//
+// CyberSource answers 201 with a compact JWE encrypted with RSA-OAEP-256 and A256GCM to
+// the merchant's TMS message-level-encryption (MLE) public key. The Client decrypts it
+// with the matching private key and returns typed PaymentCredentials; the ...JWE methods
+// return it unopened for callers that forward it.
+//
+// Requests are authenticated with HTTP Signature (HMAC-SHA256 over host, date, request
+// target, body digest and merchant id). Signing happens in the Client's transport, once
+// per attempt, over the exact bytes and escaped path sent.
+//
+// Input is checked against the limits of the API spec before anything is sent, so a
+// rejected call mints no credentials. Errors are a *ValidationError, an *APIError for a
+// status other than 201, a *DecryptError, or wrap ErrTransport or the context's error.
+//
+// Card data never prints in full: CardNumber shows its last four digits and Secret shows
+// "[REDACTED]" through fmt, String and slog. JSON encoding and Reveal give the real values.
+package tokenapi
