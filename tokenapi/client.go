@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -290,10 +291,15 @@ func (c *Client) send(ctx context.Context, version apiVersion, tokenID string, r
 }
 
 // transportError wraps a failure to complete the exchange. When the context ended the
-// call, the error wraps ctx.Err().
+// call, the error wraps ctx.Err(). A *url.Error is replaced by its cause, because its
+// message repeats the URL and so the whole token id.
 func (c *Client) transportError(ctx context.Context, operation, tokenID string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("tokenapi: %s for token %s: %w", operation, maskTokenID(tokenID), ctxErr)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
 	}
 	return fmt.Errorf("%w: %s for token %s: %w", ErrTransport, operation, maskTokenID(tokenID), err)
 }

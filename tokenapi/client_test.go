@@ -445,6 +445,9 @@ func TestConnectionRefusedIsTransportError(t *testing.T) {
 	if !errors.Is(err, tokenapi.ErrTransport) {
 		t.Errorf("error = %v, want ErrTransport", err)
 	}
+	if strings.Contains(err.Error(), "7030000000000011111") {
+		t.Errorf("the message repeats the whole token id: %v", err)
+	}
 }
 
 func TestLoggerRecordsMetadataOnly(t *testing.T) {
