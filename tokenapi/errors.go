@@ -52,7 +52,7 @@ type APIError struct {
 	// Details names the fields at fault, on 400 responses.
 	Details []ErrorDetail
 	// Errors holds every error in the body; Type, Message and Details repeat the first.
-	Errors []gen.Error
+	Errors []ErrorEntry
 	// CorrelationID is the v-c-correlation-id response header; quote it to CyberSource support.
 	CorrelationID string
 	// UniqueTransactionID is the uniqueTransactionID response header.

@@ -77,9 +77,15 @@ func ExampleDecrypter_Decrypt() {
 // Key rotation: CyberSource names the key it encrypted to in the JWE's kid, so with
 // several keys each needs its kid.
 func ExampleWithMLEKeys() {
-	oldKey, _ := tokenapi.LoadMLEKeyFile("mle-2024.pem", nil)
-	newKey, _ := tokenapi.LoadMLEKeyFile("mle-2027.pem", nil)
-	_, err := tokenapi.New(
+	oldKey, err := tokenapi.LoadMLEKeyFile("mle-2024.pem", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	newKey, err := tokenapi.LoadMLEKeyFile("mle-2027.pem", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = tokenapi.New(
 		tokenapi.WithEnvironment(tokenapi.Production),
 		tokenapi.WithHTTPSignature("merchant", "key-id", "c2VjcmV0"),
 		tokenapi.WithMLEKeys(

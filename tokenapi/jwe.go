@@ -114,7 +114,7 @@ func NewDecrypter(keys []MLEKey, opts DecrypterOptions) (*Decrypter, error) {
 	seen := map[string]bool{}
 	for i, k := range keys {
 		if k.Key == nil {
-			return nil, fmt.Errorf("%w: MLE key %d (kid %q) is nil", ErrInvalidOption, i, k.KeyID)
+			return nil, fmt.Errorf("%w: MLE key %d (kid %q) is nil; pass the key that ParseMLEKey or LoadMLEKeyFile returns", ErrInvalidOption, i, k.KeyID)
 		}
 		pub, ok := k.Key.Public().(*rsa.PublicKey)
 		if !ok {

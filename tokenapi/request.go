@@ -2,23 +2,39 @@ package tokenapi
 
 import "github.com/paycreds/tms/gen"
 
-// The request body and its parts, generated from api/openapi.yaml. Every field is
-// optional, and unset fields are left out of the JSON, so
-// &PaymentCredentialsRequest{} sends {}.
+// The request body and its parts are generated from api/openapi.yaml into package gen;
+// these aliases let callers write them without importing gen. Every field is optional and
+// unset fields are left out of the JSON, so &PaymentCredentialsRequest{} sends {}. Run
+// `go doc github.com/paycreds/tms/gen TYPE` for the fields of each.
 type (
+	// PaymentCredentialsRequest is the body of both operations.
 	PaymentCredentialsRequest = gen.PaymentCredentialsRequest
-	OrderInformation          = gen.OrderInformation
-	AmountDetails             = gen.AmountDetails
-	BillTo                    = gen.BillTo
-	MerchantInformation       = gen.MerchantInformation
-	MerchantDescriptor        = gen.MerchantDescriptor
-	DeviceInformation         = gen.DeviceInformation
-	AuthenticatedIdentity     = gen.AuthenticatedIdentity
-	PaymentCredentialType     = gen.PaymentCredentialType
-	TransactionType           = gen.TransactionType
-	PlatformType              = gen.PlatformType
-	IdentityProvider          = gen.IdentityProvider
-	UserAuthenticationMethod  = gen.UserAuthenticationMethod
+	// OrderInformation carries the amount and the billing address of the order.
+	OrderInformation = gen.OrderInformation
+	// AmountDetails is the order total and its ISO 4217 numeric currency code.
+	AmountDetails = gen.AmountDetails
+	// BillTo is the cardholder's billing address.
+	BillTo = gen.BillTo
+	// MerchantInformation carries the merchant descriptor.
+	MerchantInformation = gen.MerchantInformation
+	// MerchantDescriptor is the merchant's name and website.
+	MerchantDescriptor = gen.MerchantDescriptor
+	// DeviceInformation describes the cardholder's device and browser.
+	DeviceInformation = gen.DeviceInformation
+	// AuthenticatedIdentity is evidence of cardholder authentication, such as a passkey.
+	AuthenticatedIdentity = gen.AuthenticatedIdentity
+	// PaymentCredentialType selects what to return: NetworkToken, SecurityCode or Cryptogram.
+	PaymentCredentialType = gen.PaymentCredentialType
+	// TransactionType is Ecommerce (the default) or AccountFunding.
+	TransactionType = gen.TransactionType
+	// PlatformType is the kind of application the cardholder uses.
+	PlatformType = gen.PlatformType
+	// IdentityProvider names who authenticated the cardholder.
+	IdentityProvider = gen.IdentityProvider
+	// UserAuthenticationMethod is how the cardholder was authenticated.
+	UserAuthenticationMethod = gen.UserAuthenticationMethod
+	// ErrorEntry is one error of a CyberSource error body: type, message and details.
+	ErrorEntry = gen.Error
 )
 
 // Values of PaymentCredentialsRequest.PaymentCredentialType.

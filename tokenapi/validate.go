@@ -73,7 +73,7 @@ func describeByte(c byte) string {
 // such as 93B32398-AD51-4CC2-A682-EA3E93614EB1.
 func validateProfileID(id string) *FieldError {
 	if len(id) != profileIDLength {
-		return &FieldError{Field: "profile-id", Problem: fmt.Sprintf("is %d characters; it must be exactly %d, a UUID such as 93B32398-AD51-4CC2-A682-EA3E93614EB1", len(id), profileIDLength)}
+		return &FieldError{Field: "profile-id", Problem: fmt.Sprintf("has length %d; it must be exactly %d characters, a UUID such as 93B32398-AD51-4CC2-A682-EA3E93614EB1", len(id), profileIDLength)}
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x21 || id[i] > 0x7e {

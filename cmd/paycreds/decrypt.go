@@ -19,7 +19,7 @@ func runDecrypt(_ context.Context, a *app, args []string) int {
 	fs.BoolVar(&legacyJWE, "legacy-jwe", false, "also accept JWEs encrypted with RSA-OAEP (SHA-1) and A128GCM")
 	fs.BoolVar(&opts.json, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&opts.reveal, "reveal", false, "print full card numbers, cryptograms and security codes")
-	positional, err := parseInterspersed(fs, args)
+	positional, err := parseInterspersed(fs, args, a.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -34,7 +34,7 @@ func runDecrypt(_ context.Context, a *app, args []string) int {
 		input = positional[0]
 	}
 
-	mleKeys, err := loadMLEKeys(keys, a.getenv)
+	mleKeys, err := loadMLEKeys("--key", keys, a.getenv)
 	if err != nil {
 		return a.fail("decrypt", err)
 	}

@@ -40,11 +40,15 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	var opts printOptions
 	fs := newFlagSet("demo", "[flags]", a.stderr)
 	fs.BoolVar(&opts.reveal, "reveal", false, "print full network token numbers, cryptograms and security codes (all made up)")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+	positional, err := parseInterspersed(fs, args, a.stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
 		return exitUsage
+	}
+	if len(positional) > 0 {
+		return a.fail("demo", usagef("demo takes no arguments, got %q", positional))
 	}
 
 	fmt.Fprintln(a.stdout, "paycreds demo: the full flow against a local CyberSource sandbox; nothing leaves this machine.")
@@ -88,7 +92,7 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	fmt.Fprintln(a.stdout)
 	fmt.Fprintln(a.stdout, "Each call was signed with HTTP Signature, answered with a JWE encrypted to the MLE public key")
 	fmt.Fprintln(a.stdout, "(RSA-OAEP-256, A256GCM), and decrypted by the client. Numbers are masked; --reveal shows them.")
-	fmt.Fprintln(a.stdout, "Next: 'paycreds get -h' for real calls to CyberSource.")
+	fmt.Fprintln(a.stdout, "Next: 'paycreds get -h' (or 'go run ./cmd/paycreds get -h' from a clone) for real calls to CyberSource.")
 	if failures > 0 {
 		fmt.Fprintf(a.stderr, "paycreds demo: %d of %d calls did not behave as expected\n", failures, len(demoCalls()))
 		return exitError
@@ -112,7 +116,7 @@ func runDemoCall(ctx context.Context, w io.Writer, client *tokenapi.Client, call
 	if err != nil {
 		var apiErr *tokenapi.APIError
 		expected := errors.As(err, &apiErr) && apiErr.StatusCode == call.wantStatus
-		printError(w, "  ", err)
+		printError(w, "  ", "the sandbox", err)
 		fmt.Fprintf(w, "  time                   %s\n", roundDuration(elapsed))
 		return expected
 	}

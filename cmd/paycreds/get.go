@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +49,9 @@ type getFlags struct {
 	correlationID   string
 	api             string
 	timeout         time.Duration
+	clientCert      string
+	clientKey       string
+	caCert          string
 	printOptions
 	raw bool
 }
@@ -66,6 +72,9 @@ func (f *getFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.correlationID, "correlation-id", "", "v-c-correlation-id header to send, echoed by CyberSource")
 	fs.StringVar(&f.api, "api", "v2", "operation version: v2 or v3")
 	fs.DurationVar(&f.timeout, "timeout", tokenapi.DefaultTimeout, "time limit of the call")
+	fs.StringVar(&f.clientCert, "client-cert", "", "PEM certificate for mutual TLS, as the mutual-tls-* environments require (with --client-key)")
+	fs.StringVar(&f.clientKey, "client-key", "", "PEM private key of --client-cert")
+	fs.StringVar(&f.caCert, "ca-cert", "", "PEM file of extra root certificates to trust, such as a TLS-inspecting proxy's")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "print full card numbers, cryptograms and security codes")
 	fs.BoolVar(&f.raw, "raw", false, "print the JWE as received, without decrypting it (no MLE key needed)")
@@ -83,7 +92,7 @@ func runGet(ctx context.Context, a *app, args []string) int {
 	var f getFlags
 	fs := newFlagSet("get", "[flags] TOKEN_ID", a.stderr)
 	f.register(fs)
-	positional, err := parseInterspersed(fs, args)
+	positional, err := parseInterspersed(fs, args, a.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -189,7 +198,7 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 		opts = append(opts, tokenapi.WithMetaKey(f.portfolioID))
 	}
 
-	keys, err := loadMLEKeys(f.mleKeys, a.getenv)
+	keys, err := loadMLEKeys("--mle-key", f.mleKeys, a.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +215,55 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 		opts = append(opts, tokenapi.WithDefaultProfileID(profileID))
 	}
 
+	httpClient, err := f.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	if httpClient != nil {
+		opts = append(opts, tokenapi.WithHTTPClient(httpClient))
+	}
+
 	client, err := tokenapi.New(opts...)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
 	return client, nil
+}
+
+// httpClient returns an *http.Client with the TLS settings of --client-cert, --client-key
+// and --ca-cert, or nil when none is given.
+func (f *getFlags) httpClient() (*http.Client, error) {
+	if f.clientCert == "" && f.clientKey == "" && f.caCert == "" {
+		return nil, nil
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if (f.clientCert == "") != (f.clientKey == "") {
+		return nil, usagef("--client-cert and --client-key go together; pass both")
+	}
+	if f.clientCert != "" {
+		certificate, err := tls.LoadX509KeyPair(f.clientCert, f.clientKey)
+		if err != nil {
+			return nil, usagef("--client-cert %s with --client-key %s: %v", f.clientCert, f.clientKey, err)
+		}
+		config.Certificates = []tls.Certificate{certificate}
+	}
+	if f.caCert != "" {
+		data, err := os.ReadFile(f.caCert)
+		if err != nil {
+			return nil, usagef("--ca-cert: %v", err)
+		}
+		roots, err := x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(data) {
+			return nil, usagef("--ca-cert %s contains no PEM certificate; pass a file with -----BEGIN CERTIFICATE----- blocks", f.caCert)
+		}
+		config.RootCAs = roots
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = config
+	return &http.Client{Transport: transport}, nil
 }
 
 // secretKey reads the shared secret from --secret-key-file or the environment.
@@ -228,11 +281,11 @@ func (f *getFlags) secretKey(a *app) (string, error) {
 	return "", usagef("no shared secret: set %s or pass --secret-key-file FILE (the secret is never taken as a flag value)", envSecretKey)
 }
 
-// loadMLEKeys loads the keys named by --mle-key, or by the environment when no flag is
-// given. An argument is FILE or KID=FILE.
-func loadMLEKeys(flags []string, getenv env) ([]tokenapi.MLEKey, error) {
+// loadMLEKeys loads the keys named by the flag flagName, or by the environment when the
+// flag is not given. An argument is FILE or KID=FILE.
+func loadMLEKeys(flagName string, flags []string, getenv env) ([]tokenapi.MLEKey, error) {
 	specs := flags
-	source := "--mle-key"
+	source := flagName
 	if len(specs) == 0 && getenv(envMLEKeyFile) != "" {
 		specs = filepath.SplitList(getenv(envMLEKeyFile))
 		source = envMLEKeyFile

@@ -109,6 +109,6 @@ func (a *app) fail(command string, err error) int {
 		fmt.Fprintf(a.stderr, "Run 'paycreds %s -h' for help.\n", command)
 		return exitUsage
 	}
-	printError(a.stderr, "paycreds "+command+": ", err)
+	printError(a.stderr, "paycreds "+command+": ", "CyberSource", err)
 	return exitError
 }

@@ -328,7 +328,7 @@ func TestDecryptErrors(t *testing.T) {
 		{"wrong key", nil, []string{"--key", "testdata/mle-private-key.pem", "testdata/wrong-key.jwe"}, exitError, "JWE decryption failed"},
 		{"not a JWE", nil, []string{"--key", "testdata/mle-private-key.pem", "testdata/mle-private-key.pem"}, exitError, "malformed JWE"},
 		{"no key", nil, []string{"testdata/v2-visa-cryptogram.jwe"}, exitUsage, "--key"},
-		{"no password", nil, []string{"--key", "testdata/mle-private-key.encrypted.pem", "testdata/v2-visa-cryptogram.jwe"}, exitUsage, envMLEKeyPassword},
+		{"no password", nil, []string{"--key", "testdata/mle-private-key.encrypted.pem", "testdata/v2-visa-cryptogram.jwe"}, exitUsage, "--key testdata/mle-private-key.encrypted.pem: the key is encrypted; set " + envMLEKeyPassword},
 		{"wrong password", map[string]string{envMLEKeyPassword: "nope"}, []string{"--key", "testdata/mle-private-key.encrypted.pem", "testdata/v2-visa-cryptogram.jwe"}, exitUsage, "password"},
 		{"missing input", nil, []string{"--key", "testdata/mle-private-key.pem", "testdata/none.jwe"}, exitUsage, "none.jwe"},
 	}
@@ -342,6 +342,26 @@ func TestDecryptErrors(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, res.stderr)
 			}
 		})
+	}
+}
+
+func TestHelpGoesToStdout(t *testing.T) {
+	for _, command := range []string{"get", "decrypt", "demo"} {
+		res := runCommand(t, nil, "", command, "-h")
+		if res.code != exitOK || !strings.Contains(res.stdout, "Usage: paycreds "+command) || res.stderr != "" {
+			t.Errorf("%s -h: exit %d, stdout %q, stderr %q", command, res.code, res.stdout, res.stderr)
+		}
+	}
+	res := runCommand(t, nil, "", "get", "--no-such-flag")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "no-such-flag") || res.stdout != "" {
+		t.Errorf("unknown flag: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+}
+
+func TestDemoRejectsArguments(t *testing.T) {
+	res := runCommand(t, nil, "", "demo", "extra")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "no arguments") {
+		t.Errorf("exit %d, stderr:\n%s", res.code, res.stderr)
 	}
 }
 
@@ -360,7 +380,7 @@ func TestUnknownCommandExitsTwo(t *testing.T) {
 
 // independentVerifier is a CyberSource stand-in that checks HTTP Signature with its own
 // code, written from the published rules rather than with this project's signer, and
-// answers 201 with a JWE made by go-jose.
+// returns 201 with a JWE made by go-jose.
 type independentVerifier struct {
 	t          *testing.T
 	merchantID string

@@ -57,17 +57,29 @@ func printCredentials(w io.Writer, creds *tokenapi.PaymentCredentials, opts prin
 	row("ECI", tc.ECI)
 	row("requestor id", tc.RequestorID)
 	row("PAR", firstNonEmpty(tc.PaymentAccountReference, creds.Issuer.PaymentAccountReference))
-	if tc.Card.Suffix != "" || tc.Card.Number != "" {
-		row("card", strings.TrimSpace(number(tc.Card.Number)+" suffix "+tc.Card.Suffix))
-	}
+	row("card suffix", tc.Card.Suffix)
 	if creds.Card != (tokenapi.Card{}) {
 		row("card number", number(creds.Card.Number))
 		row("card expiry", expiry(creds.Card.ExpirationMonth, creds.Card.ExpirationYear))
-		row("card type", creds.Card.Type)
+		row("card type", describeCardType(creds.Card.Type))
 	}
 	row("JWE kid", creds.KeyID)
 	row("correlation id", creds.CorrelationID)
 	return tw.Flush()
+}
+
+// cardTypeNames names CyberSource's three-digit card type codes.
+var cardTypeNames = map[string]string{
+	"001": "Visa", "002": "Mastercard", "003": "American Express", "004": "Discover",
+	"005": "Diners Club", "007": "JCB", "042": "Maestro", "062": "China UnionPay",
+}
+
+// describeCardType returns a card type code with its name, such as "001 (Visa)".
+func describeCardType(code string) string {
+	if name, ok := cardTypeNames[code]; ok {
+		return code + " (" + name + ")"
+	}
+	return code
 }
 
 func expiry(month, year string) string {
@@ -115,11 +127,12 @@ func printCredentialsJSON(w io.Writer, creds *tokenapi.PaymentCredentials, revea
 }
 
 // printError writes an error the way a user needs it, after prefix: for an API error the
-// status, the CyberSource error type, message, fields and ids to quote to support.
-func printError(w io.Writer, prefix string, err error) {
+// status, the CyberSource error type, message, fields and ids to quote to support. server
+// names the responding server, such as "CyberSource" or "the sandbox".
+func printError(w io.Writer, prefix, server string, err error) {
 	var apiErr *tokenapi.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Fprintf(w, "%sCyberSource returned %d %s\n", prefix, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+		fmt.Fprintf(w, "%s%s returned %d %s\n", prefix, server, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		row := func(name, value string) {
 			if value != "" {
