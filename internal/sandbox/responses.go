@@ -24,6 +24,11 @@ type response struct {
 	body        []byte
 	errorType   string // the first error type in body, for Record
 	allow       string // the Allow header of a 405
+
+	// Set by faults.
+	fromProxy bool // sent without CyberSource's headers, as a proxy in front of the API would
+	oversized bool // the body is OversizedBodyBytes bytes, written by writeBody
+	cutAfter  int  // when above zero, the connection is closed after this many body bytes
 }
 
 func jsonResponse(status int, value any, errorType string) response {
@@ -124,6 +129,9 @@ func (s *Server) log(ex *exchange, duration time.Duration) {
 	}
 	if rec.ErrorType != "" {
 		attrs = append(attrs, "error_type", rec.ErrorType)
+	}
+	if rec.Fault != "" {
+		attrs = append(attrs, "fault", rec.Fault)
 	}
 
 	switch {
