@@ -135,6 +135,9 @@ func (s *Server) log(ex *exchange, duration time.Duration) {
 	}
 
 	switch {
+	case rec.Fault != "":
+		// A 5xx from a fault is what the client asked for, not a failure of the sandbox.
+		s.logger.Info("sandbox request with an injected fault", attrs...)
 	case rec.Status >= 500:
 		s.logger.Error("sandbox request failed", attrs...)
 	case rec.Status == http.StatusUnauthorized:
