@@ -139,10 +139,16 @@ func buildCredentials(operation string, token *tokenState, req gen.PaymentCreden
 			Type:            network.cardTypeCode(),
 		},
 	}
+	// The decrypted examples in CyberSource's spec show both flags true and the PAR in
+	// a top-level issuer object.
+	printed := true
+	card.Card.ExpirationPrinted = &printed
+	card.Card.SecurityCodePrinted = &printed
 	if err := addDynamicValues(&card, token, req); err != nil {
 		return gen.PaymentCredentials{}, &apiError{status: http.StatusInternalServerError, errorType: "internalError", message: "The credentials could not be generated"}
 	}
-	return gen.PaymentCredentials{Links: links, TokenizedCard: card}, nil
+	issuer := gen.Issuer{PaymentAccountReference: token.PaymentAccountReference}
+	return gen.PaymentCredentials{Links: links, TokenizedCard: card, Issuer: issuer}, nil
 }
 
 // addDynamicValues adds the cryptogram or security code that the credential type and
