@@ -155,7 +155,7 @@ func TestSandboxCommandServes(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusGone {
 		t.Errorf("deleted token: error = %v, want 410", err)
 	}
-	faulty := rs.client(t, tokenapi.WithHTTPClient(&http.Client{Transport: headerTransport{sandbox.FaultHeader, "status=502"}}))
+	faulty := rs.client(t, tokenapi.WithHTTPClient(&http.Client{Transport: headerTransport{http.DefaultTransport, sandbox.FaultHeader, "status=502"}}))
 	_, err = faulty.GeneratePaymentCredentials(ctx, sandbox.DemoVisaTokenID, nil)
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway || apiErr.Type != "internalError" {
 		t.Errorf("fault header: error = %v, want 502 internalError", err)
@@ -188,13 +188,16 @@ func TestSandboxCommandServes(t *testing.T) {
 	}
 }
 
-// headerTransport sets one header on every request.
-type headerTransport struct{ name, value string }
+// headerTransport sets one header on every request and sends it with base.
+type headerTransport struct {
+	base        http.RoundTripper
+	name, value string
+}
 
 func (h headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	out.Header.Set(h.name, h.value)
-	return http.DefaultTransport.RoundTrip(out)
+	return h.base.RoundTrip(out)
 }
 
 func TestSandboxCommandTLS(t *testing.T) {
@@ -228,9 +231,25 @@ func TestSandboxCommandTLS(t *testing.T) {
 
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
-	trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: true}
+	trusting := &http.Client{Transport: transport}
 	if _, err := rs.client(t, tokenapi.WithHTTPClient(trusting)).GeneratePaymentCredentialsV3(context.Background(), sandbox.DemoNoNetworkTokenID, nil); err != nil {
 		t.Errorf("call trusting certFile: %v", err)
+	}
+
+	// Over HTTP/2, close-mid-body resets the stream after half the body.
+	probe, err := trusting.Get(ready.BaseURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.Body.Close()
+	if probe.Proto != "HTTP/2.0" {
+		t.Errorf("protocol = %s, want HTTP/2.0", probe.Proto)
+	}
+	cutting := &http.Client{Transport: headerTransport{transport, sandbox.FaultHeader, "close-mid-body"}}
+	_, err = rs.client(t, tokenapi.WithHTTPClient(cutting)).GeneratePaymentCredentials(context.Background(), sandbox.DemoVisaTokenID, nil)
+	if !errors.Is(err, tokenapi.ErrTransport) {
+		t.Errorf("close-mid-body over HTTP/2: error = %v, want ErrTransport", err)
 	}
 	_, err = rs.client(t).GeneratePaymentCredentials(context.Background(), sandbox.DemoVisaTokenID, nil)
 	var unknownAuthority x509.UnknownAuthorityError
