@@ -4,6 +4,7 @@
 //	paycreds demo                  run the whole flow against a local sandbox
 //	paycreds get [flags] TOKEN_ID  generate payment credentials for a token
 //	paycreds decrypt --key FILE    decrypt a saved JWE
+//	paycreds sandbox [flags]       serve the sandbox on 127.0.0.1 for clients in any language
 //
 // Run `paycreds COMMAND -h` for the flags of a command.
 package main
@@ -48,6 +49,7 @@ func commands() []command {
 		{"demo", "run the whole flow against a local sandbox with fresh keys", runDemo},
 		{"get", "generate payment credentials for a token", runGet},
 		{"decrypt", "decrypt a JWE saved from a 201 response", runDecrypt},
+		{"sandbox", "serve the sandbox on 127.0.0.1 for clients in any language", runSandbox},
 	}
 }
 

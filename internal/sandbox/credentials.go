@@ -77,6 +77,13 @@ func buildCredentials(operation string, token *tokenState, req gen.PaymentCreden
 		// sandbox returns 403 declined, a documented type for this operation.
 		return gen.PaymentCredentials{}, &apiError{status: http.StatusForbidden, errorType: "declined", message: "The network token is suspended"}
 	}
+	if token.State == TokenLinked && operation == OperationV3 {
+		// NOTE: CyberSource documents this 409 for v3 only ("The token is linked to a
+		// Payment Instrument"), without the error type. The sandbox sends conflict, one
+		// of the documented 409 types. v2 declares no 409 and gets credentials.
+		return gen.PaymentCredentials{}, &apiError{status: http.StatusConflict, errorType: "conflict",
+			message: "The token is linked to a Payment Instrument. Use the Payment Instrument's id"}
+	}
 	if network == AmericanExpress && credentialType == gen.PaymentCredentialTypeCryptogram {
 		return gen.PaymentCredentials{}, invalidCombination("paymentCredentialType CRYPTOGRAM is not supported for American Express tokens")
 	}
@@ -132,10 +139,16 @@ func buildCredentials(operation string, token *tokenState, req gen.PaymentCreden
 			Type:            network.cardTypeCode(),
 		},
 	}
+	// The decrypted examples in CyberSource's spec show both flags true and the PAR in
+	// a top-level issuer object.
+	printed := true
+	card.Card.ExpirationPrinted = &printed
+	card.Card.SecurityCodePrinted = &printed
 	if err := addDynamicValues(&card, token, req); err != nil {
 		return gen.PaymentCredentials{}, &apiError{status: http.StatusInternalServerError, errorType: "internalError", message: "The credentials could not be generated"}
 	}
-	return gen.PaymentCredentials{Links: links, TokenizedCard: card}, nil
+	issuer := gen.Issuer{PaymentAccountReference: token.PaymentAccountReference}
+	return gen.PaymentCredentials{Links: links, TokenizedCard: card, Issuer: issuer}, nil
 }
 
 // addDynamicValues adds the cryptogram or security code that the credential type and

@@ -24,6 +24,11 @@ type response struct {
 	body        []byte
 	errorType   string // the first error type in body, for Record
 	allow       string // the Allow header of a 405
+
+	// Set by faults.
+	fromProxy bool // sent without CyberSource's headers, as a proxy in front of the API would
+	oversized bool // the body is OversizedBodyBytes bytes, written by writeBody
+	cutAfter  int  // when above zero, the connection is closed after this many body bytes
 }
 
 func jsonResponse(status int, value any, errorType string) response {
@@ -125,8 +130,14 @@ func (s *Server) log(ex *exchange, duration time.Duration) {
 	if rec.ErrorType != "" {
 		attrs = append(attrs, "error_type", rec.ErrorType)
 	}
+	if rec.Fault != "" {
+		attrs = append(attrs, "fault", rec.Fault)
+	}
 
 	switch {
+	case rec.Fault != "":
+		// A 5xx from a fault is what the client asked for, not a failure of the sandbox.
+		s.logger.Info("sandbox request with an injected fault", attrs...)
 	case rec.Status >= 500:
 		s.logger.Error("sandbox request failed", attrs...)
 	case rec.Status == http.StatusUnauthorized:

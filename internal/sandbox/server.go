@@ -6,7 +6,12 @@
 // Signature authentication, the OpenAPI document in package api, the token, and the
 // business rules CyberSource documents. It returns 201 with a compact JWE encrypted to
 // the merchant's MLE public key, or an error status with the JSON body CyberSource uses
-// for it. Every response carries the v-c-correlation-id and uniqueTransactionID headers.
+// for it. Every response carries the v-c-correlation-id and uniqueTransactionID headers,
+// except those of the html-error fault.
+//
+// A Fault, chosen per request with FaultHeader or per token with Token.Fault, delays,
+// replaces or corrupts the response to an authenticated, valid request, so that clients
+// can test how they handle latency, server errors and broken bodies.
 //
 // The package holds no mutable package-level state, so several Servers can run side by
 // side in one program.
@@ -18,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,6 +56,7 @@ type Record struct {
 	ErrorType     string // the first error type in the body, empty on 201 and 401
 	AuthError     error  // the reason for a 401, nil otherwise
 	CorrelationID string // the v-c-correlation-id response header
+	Fault         string // the fault injected, in the form ParseFault reads; empty for none
 }
 
 // Server serves the two operations. It is an http.Handler and is safe for concurrent
@@ -219,19 +226,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	h := w.Header()
 	h.Set("Content-Type", resp.contentType)
-	h.Set("v-c-correlation-id", ex.record.CorrelationID)
-	h.Set("uniqueTransactionID", uuid.NewString())
+	h.Set("Content-Length", strconv.Itoa(resp.contentLength()))
+	if !resp.fromProxy {
+		h.Set("v-c-correlation-id", ex.record.CorrelationID)
+		h.Set("uniqueTransactionID", uuid.NewString())
+	}
 	if resp.allow != "" {
 		h.Set("Allow", resp.allow)
 	}
 	w.WriteHeader(resp.status)
-	if _, err := w.Write(resp.body); err != nil {
+	err := resp.writeBody(w)
+	if err != nil && !errors.Is(err, errConnectionCut) {
 		s.logger.Warn("sandbox: write response failed", "error", err, "correlation_id", ex.record.CorrelationID)
 	}
 
 	s.log(ex, time.Since(start))
 	if s.onRequest != nil {
 		s.onRequest(ex.record)
+	}
+	if errors.Is(err, errConnectionCut) {
+		// net/http closes the connection without logging a stack trace.
+		panic(http.ErrAbortHandler)
 	}
 }
 
@@ -271,6 +286,21 @@ func (s *Server) serve(r *http.Request, ex *exchange) response {
 	}
 
 	token := s.token(ex.record.TokenID)
+	fault, err := faultFor(r, token)
+	if err != nil {
+		return invalidFaultResponse(err)
+	}
+	ex.record.Fault = fault.String()
+	fault.wait(r.Context())
+	if resp, ok := fault.replacement(); ok {
+		return resp
+	}
+	return fault.alter(s.respond(r, route, merchant, token, body))
+}
+
+// respond returns the sandbox's response to an authenticated, valid request for token,
+// which is nil when no token has the requested id.
+func (s *Server) respond(r *http.Request, route spec.Route, merchant *merchantState, token *tokenState, body []byte) response {
 	switch {
 	case token == nil:
 		return errorResponse(http.StatusNotFound, "notFound", "Token not found")

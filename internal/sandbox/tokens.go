@@ -35,8 +35,12 @@ type TokenState string
 // Token states. The zero value of Token.State means TokenActive.
 const (
 	TokenActive    TokenState = "ACTIVE"
-	TokenSuspended TokenState = "SUSPENDED"
-	TokenDeleted   TokenState = "DELETED"
+	TokenSuspended TokenState = "SUSPENDED" // 403 declined
+	TokenDeleted   TokenState = "DELETED"   // 410 notAvailable
+
+	// TokenLinked is a token linked to a Payment Instrument. v3 responds with 409
+	// conflict, and v2, which declares no 409, responds as for an active token.
+	TokenLinked TokenState = "LINKED"
 )
 
 // Token is a TMS token the sandbox can generate payment credentials for. A token without
@@ -60,12 +64,17 @@ type Token struct {
 
 	RequestorID             string // optional token requestor id, at most 11 characters
 	PaymentAccountReference string // optional PAR
+
+	// Fault is injected into the responses for this token, unless a request carries
+	// FaultHeader. The zero Fault injects nothing.
+	Fault Fault
 }
 
-// tokenState is a token and the counter of cryptograms issued for it.
+// tokenState is a token with the counters of cryptograms issued and faults injected.
 type tokenState struct {
 	Token
 	transactionCounter atomic.Uint32
+	faultsInjected     atomic.Uint64
 }
 
 func (t *tokenState) hasNetworkToken() bool { return t.NetworkTokenNumber != "" }
@@ -80,9 +89,16 @@ func validateToken(t Token) (Token, error) {
 	switch t.State {
 	case "":
 		t.State = TokenActive
-	case TokenActive, TokenSuspended, TokenDeleted:
+	case TokenActive, TokenSuspended, TokenDeleted, TokenLinked:
 	default:
-		return t, fmt.Errorf("token %s: state %q is not ACTIVE, SUSPENDED or DELETED", t.ID, t.State)
+		return t, fmt.Errorf("token %s: state %q is not ACTIVE, SUSPENDED, DELETED or LINKED", t.ID, t.State)
+	}
+	if err := t.Fault.validate(); err != nil {
+		return t, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	if t.Fault.altersJWE() && (t.State == TokenSuspended || t.State == TokenDeleted) {
+		return t, fmt.Errorf("token %s: fault %s corrupts a 201, but a %s token never gets a 201; use state ACTIVE or another fault",
+			t.ID, t.Fault.Kind, t.State)
 	}
 
 	if err := checkCardNumber(t.PAN); err != nil {
