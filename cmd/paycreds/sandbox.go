@@ -74,7 +74,7 @@ func runSandbox(ctx context.Context, a *app, args []string) int {
 	var f sandboxFlags
 	fs := newFlagSet("sandbox", "[flags]", a.stderr)
 	f.register(fs)
-	positional, err := parseInterspersed(fs, args)
+	positional, err := parseInterspersed(fs, args, a.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
