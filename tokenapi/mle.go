@@ -39,11 +39,11 @@ func WithRequestEncryption(cert *x509.Certificate) Option {
 	}
 }
 
-// WithResponseEncryption requests that CyberSource encrypt responses to the merchant's MLE key
-// whose kid is given, through the v-c-response-mle-kid JWT claim. Bodies that arrive as
-// {"encryptedResponse":"<JWE>"}, error bodies included, are opened with the keys of
-// WithMLEKey or WithMLEKeys before anything else reads them. A body that arrives in the
-// clear is read as it is.
+// WithResponseEncryption requests that CyberSource encrypt responses to the merchant's
+// MLE key whose kid is given, through the v-c-response-mle-kid JWT claim. Bodies that
+// arrive as {"encryptedResponse":"<JWE>"}, error bodies included, are opened with the
+// keys of WithMLEKey or WithMLEKeys before anything else reads them. A body that arrives
+// in the clear is read as it is.
 //
 // It needs JWT authentication and an MLE private key.
 func WithResponseEncryption(kid string) Option {
