@@ -3,6 +3,7 @@ package tokenapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/paycreds/tms/internal/sandbox"
 	"github.com/paycreds/tms/internal/spec"
@@ -329,5 +332,118 @@ func TestExpiringCertificateWarns(t *testing.T) {
 				t.Errorf("log = %q, want a warning %q naming the certificate", logged.String(), tt.want)
 			}
 		})
+	}
+}
+
+// encryptFor returns plaintext as a compact JWE for key with RSA-OAEP-256 and A256GCM.
+func encryptFor(t *testing.T, key *rsa.PublicKey, plaintext string) string {
+	t.Helper()
+	encrypter, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: key, KeyID: "kid"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	object, err := encrypter.Encrypt([]byte(plaintext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := object.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compact
+}
+
+// encryptedBody returns {"encryptedResponse":"<JWE>"} with plaintext encrypted to key.
+func encryptedBody(t *testing.T, key *rsa.PublicKey, plaintext string) string {
+	t.Helper()
+	return `{"encryptedResponse":"` + encryptFor(t, key, plaintext) + `"}`
+}
+
+func TestEncryptedResponseUnwrapping(t *testing.T) {
+	mleKey := fixtureKey(t)
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	credentialsJWE := encryptFor(t, &mleKey.PublicKey, `{"tokenizedCard":{"type":"visa","number":"4895370000000015"}}`)
+
+	t.Run("201 opens twice", func(t *testing.T) {
+		url := stubServer(t, http.StatusCreated, "application/json", encryptedBody(t, &mleKey.PublicKey, credentialsJWE))
+		creds, err := stubClient(t, url).GeneratePaymentCredentials(context.Background(), "7030000000000011111", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds.TokenizedCard.Number.Last4() != "0015" {
+			t.Errorf("credentials = %v", creds)
+		}
+	})
+
+	t.Run("error body opens", func(t *testing.T) {
+		url := stubServer(t, http.StatusNotFound, "application/json", encryptedBody(t, &mleKey.PublicKey, `{"errors":[{"type":"notFound","message":"Token not found"}]}`))
+		_, err := stubClient(t, url).GeneratePaymentCredentials(context.Background(), "7030000000000011111", nil)
+		apiErr := asAPIError(t, err, http.StatusNotFound)
+		if apiErr.Type != "notFound" || apiErr.Message != "Token not found" {
+			t.Errorf("APIError type %q message %q", apiErr.Type, apiErr.Message)
+		}
+	})
+
+	t.Run("error body for another key", func(t *testing.T) {
+		url := stubServer(t, http.StatusBadRequest, "application/json", encryptedBody(t, &otherKey.PublicKey, `{"errors":[]}`))
+		_, err := stubClient(t, url).GeneratePaymentCredentials(context.Background(), "7030000000000011111", nil)
+		apiErr := asAPIError(t, err, http.StatusBadRequest)
+		var decryptErr *tokenapi.DecryptError
+		if !errors.As(err, &decryptErr) || !errors.Is(err, tokenapi.ErrDecryptionFailed) {
+			t.Errorf("error %v does not carry the decryption failure", err)
+		}
+		if !bytes.Contains(apiErr.Body, []byte("encryptedResponse")) {
+			t.Errorf("APIError.Body = %s, want the raw body", apiErr.Body)
+		}
+	})
+
+	t.Run("201 for another key", func(t *testing.T) {
+		url := stubServer(t, http.StatusCreated, "application/json", encryptedBody(t, &otherKey.PublicKey, credentialsJWE))
+		_, err := stubClient(t, url).GeneratePaymentCredentialsJWE(context.Background(), "7030000000000011111", nil)
+		if !errors.Is(err, tokenapi.ErrDecryptionFailed) || !strings.Contains(err.Error(), "encryptedResponse") {
+			t.Errorf("error = %v, want ErrDecryptionFailed naming the encryptedResponse body", err)
+		}
+	})
+
+	t.Run("encrypted body without MLE key", func(t *testing.T) {
+		url := stubServer(t, http.StatusCreated, "application/json", encryptedBody(t, &mleKey.PublicKey, credentialsJWE))
+		client, err := tokenapi.New(tokenapi.WithBaseURL(url), tokenapi.WithHTTPSignature("merchant", "key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.GeneratePaymentCredentialsJWE(context.Background(), "7030000000000011111", nil); !errors.Is(err, tokenapi.ErrNoMLEKey) {
+			t.Errorf("error = %v, want ErrNoMLEKey", err)
+		}
+	})
+
+	t.Run("JSON without encryptedResponse stays an error body", func(t *testing.T) {
+		url := stubServer(t, http.StatusForbidden, "application/json", `{"errors":[{"type":"forbidden","message":"no"}],"note":"encryptedResponse"}`)
+		_, err := stubClient(t, url).GeneratePaymentCredentials(context.Background(), "7030000000000011111", nil)
+		if apiErr := asAPIError(t, err, http.StatusForbidden); apiErr.Type != "forbidden" {
+			t.Errorf("APIError type %q", apiErr.Type)
+		}
+	})
+}
+
+func TestJWTConcurrentCalls(t *testing.T) {
+	js := startJWTSandbox(t)
+	client := js.client(t, tokenapi.WithP12JWT(js.merchant.ID, js.p12),
+		tokenapi.WithRequestEncryption(js.p12.CyberSourceCertificate), tokenapi.WithResponseEncryption(js.mleKeyID))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			if _, err := client.GeneratePaymentCredentials(context.Background(), sandbox.DemoVisaTokenID, nil); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
