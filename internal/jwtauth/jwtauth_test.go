@@ -39,7 +39,7 @@ type nodeRecording struct {
 	JWTClaims           json.RawMessage `json:"jwtClaims"`
 }
 
-func loadRecordings(t *testing.T) (rs256, hs256 nodeRecording) {
+func loadRecordings(t testing.TB) (rs256, hs256 nodeRecording) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/jwt-example.json")
 	if err != nil {
@@ -88,7 +88,7 @@ func (r nodeRecording) certificateKey(t *testing.T) *rsa.PublicKey {
 	return cert.PublicKey.(*rsa.PublicKey)
 }
 
-func (r nodeRecording) secret(t *testing.T) []byte {
+func (r nodeRecording) secret(t testing.TB) []byte {
 	t.Helper()
 	secret, err := base64.StdEncoding.DecodeString(r.SDKConfig.SecretKey)
 	if err != nil {
