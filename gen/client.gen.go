@@ -313,6 +313,21 @@ type DeviceInformation struct {
 	UserAgentBrowserValue string `json:"userAgentBrowserValue,omitempty,omitzero"`
 }
 
+// EncryptedRequest A request body encrypted to CyberSource's request-encryption certificate: a compact
+// JWE with RSA-OAEP-256 and A256GCM, whose protected header carries the certificate's
+// subject serialNumber as kid and an iat. The JWT digest covers this wrapper.
+type EncryptedRequest struct {
+	EncryptedRequest string `json:"encryptedRequest"`
+}
+
+// EncryptedResponse A response body encrypted to the merchant's MLE key named by the JWT claim
+// v-c-response-mle-kid, sent when that claim is present. The JWE of a 201 holds the
+// payment-credentials JWE; the JWE of an error status holds its JSON error body, which
+// the error schemas therefore also admit as this object.
+type EncryptedResponse struct {
+	EncryptedResponse string `json:"encryptedResponse"`
+}
+
 // Error defines model for Error.
 type Error struct {
 	// Details The fields at fault, on 400 only.
@@ -608,6 +623,12 @@ type InternalServerError = ErrorResponse
 
 // NotFound The body of every error status.
 type NotFound = ErrorResponse
+
+// PaymentCredentialsJWE A response body encrypted to the merchant's MLE key named by the JWT claim
+// v-c-response-mle-kid, sent when that claim is present. The JWE of a 201 holds the
+// payment-credentials JWE; the JWE of an error status holds its JSON error body, which
+// the error schemas therefore also admit as this object.
+type PaymentCredentialsJWE = EncryptedResponse
 
 // Unauthorized The body of errors that CyberSource's API gateway returns before the call reaches TMS, such as 401.
 type Unauthorized = GatewayErrorResponse
@@ -1091,6 +1112,8 @@ type PostTokenPaymentCredentialsResponse502Headers struct {
 type PostTokenPaymentCredentialsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PaymentCredentialsJWE
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -1121,6 +1144,11 @@ type PostTokenPaymentCredentialsResponse struct {
 	Headers500 *PostTokenPaymentCredentialsResponse500Headers
 	// Headers502 the parsed response headers for an HTTP 502 response
 	Headers502 *PostTokenPaymentCredentialsResponse502Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostTokenPaymentCredentialsResponse) GetJSON201() *PaymentCredentialsJWE {
+	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -1244,6 +1272,8 @@ type PostTokenPaymentCredentialsV3Response502Headers struct {
 type PostTokenPaymentCredentialsV3Response struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PaymentCredentialsJWE
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -1278,6 +1308,11 @@ type PostTokenPaymentCredentialsV3Response struct {
 	Headers500 *PostTokenPaymentCredentialsV3Response500Headers
 	// Headers502 the parsed response headers for an HTTP 502 response
 	Headers502 *PostTokenPaymentCredentialsV3Response502Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostTokenPaymentCredentialsV3Response) GetJSON201() *PaymentCredentialsJWE {
+	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -1429,6 +1464,13 @@ func ParsePostTokenPaymentCredentialsResponse(rsp *http.Response) (*PostTokenPay
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PaymentCredentialsJWE
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1477,6 +1519,9 @@ func ParsePostTokenPaymentCredentialsResponse(rsp *http.Response) (*PostTokenPay
 			return nil, err
 		}
 		response.JSON502 = &dest
+
+	case rsp.StatusCode == 201:
+		// Content-type (application/jose;charset=utf-8) unsupported
 
 	}
 
@@ -1636,6 +1681,13 @@ func ParsePostTokenPaymentCredentialsV3Response(rsp *http.Response) (*PostTokenP
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PaymentCredentialsJWE
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1691,6 +1743,9 @@ func ParsePostTokenPaymentCredentialsV3Response(rsp *http.Response) (*PostTokenP
 			return nil, err
 		}
 		response.JSON502 = &dest
+
+	case rsp.StatusCode == 201:
+		// Content-type (application/jose;charset=utf-8) unsupported
 
 	}
 

@@ -39,8 +39,8 @@ type Client struct {
 }
 
 // New returns a Client. It needs an environment (WithEnvironment or WithBaseURL) and
-// credentials (WithHTTPSignature). An MLE key (WithMLEKey) is needed to decrypt; without
-// one only the ...JWE methods work.
+// credentials (WithHTTPSignature, WithP12JWT or WithSharedSecretJWT). An MLE key
+// (WithMLEKey) is needed to decrypt; without one only the ...JWE methods work.
 func New(opts ...Option) (*Client, error) {
 	s := settings{
 		timeout:          DefaultTimeout,
@@ -64,14 +64,13 @@ func New(opts ...Option) (*Client, error) {
 		baseURL, _ = parseBaseURL(s.environment.BaseURL())
 	}
 	if s.auth == nil {
-		return nil, fmt.Errorf("%w: no credentials; pass WithHTTPSignature(merchantID, keyID, secretKey)", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: no credentials; pass WithHTTPSignature(merchantID, keyID, secretKey), WithP12JWT or WithSharedSecretJWT", ErrInvalidOption)
 	}
-	if s.portfolioID != "" {
-		signature, ok := s.auth.(*httpSignatureAuth)
-		if !ok {
-			return nil, fmt.Errorf("%w: WithMetaKey needs WithHTTPSignature", ErrInvalidOption)
-		}
+	if signature, ok := s.auth.(*httpSignatureAuth); ok && s.portfolioID != "" {
 		signature.signerID = s.portfolioID
+	}
+	if err := configureJWT(&s); err != nil {
+		return nil, err
 	}
 
 	c := &Client{
@@ -312,6 +311,16 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 		return nil, c.transportError(ctx, operation, tokenID, fmt.Errorf("reading the %d response body: %w", resp.StatusCode, err))
 	}
 
+	if !truncated {
+		inner, err := c.openEncryptedResponse(body)
+		if err != nil && resp.StatusCode != http.StatusCreated {
+			return nil, &encryptedErrorBodyError{api: newAPIError(operation, maskTokenID(tokenID), resp, body, false), decrypt: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		body = inner
+	}
 	if resp.StatusCode != http.StatusCreated {
 		return nil, newAPIError(operation, maskTokenID(tokenID), resp, body, truncated)
 	}

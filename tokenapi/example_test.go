@@ -109,3 +109,29 @@ func ExampleCardNumber() {
 	// "****3175" [REDACTED]
 	// 4895370015293175
 }
+
+// JWT authentication with the P12 file from the CyberSource Business Center, with
+// requests encrypted to CyberSource's certificate from the same file and responses
+// encrypted to the merchant's MLE key. The P12 password defaults to the merchant id.
+func ExampleWithP12JWT() {
+	merchantID := os.Getenv("CYBERSOURCE_MERCHANT_ID")
+	p12, err := tokenapi.LoadP12File(merchantID+".p12", merchantID, os.Getenv("CYBERSOURCE_P12_PASSWORD"))
+	if err != nil {
+		log.Fatal(err) // names the password, alias, key or format as the fault
+	}
+	mleKey, err := tokenapi.LoadMLEKeyFile("mle-private-key.pem", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := tokenapi.New(
+		tokenapi.WithEnvironment(tokenapi.Sandbox),
+		tokenapi.WithP12JWT(merchantID, p12),
+		tokenapi.WithMLEKeys(tokenapi.MLEKey{KeyID: os.Getenv("CYBERSOURCE_MLE_KEY_ID"), Key: mleKey}),
+		tokenapi.WithRequestEncryption(p12.CyberSourceCertificate),
+		tokenapi.WithResponseEncryption(os.Getenv("CYBERSOURCE_MLE_KEY_ID")),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client
+}

@@ -29,6 +29,7 @@ type settings struct {
 	maxResponseBytes int64
 	profileID        string
 	now              func() time.Time
+	jwt              jwtSettings
 }
 
 // Defaults of a Client.
@@ -95,8 +96,9 @@ func WithHTTPSignature(merchantID, keyID, secretKey string) Option {
 }
 
 // WithMetaKey signs with a portfolio's meta key on behalf of the transacting merchant. The
-// credentials passed to WithHTTPSignature are then the portfolio's key id and secret, and
-// its merchant id is the transacting merchant's. The portfolio id goes into the signature.
+// credentials passed to WithHTTPSignature, WithSharedSecretJWT or WithP12JWT are then the
+// portfolio's, and their merchant id is the transacting merchant's. The portfolio id goes
+// into the signature, or into the iss claim of a JWT.
 func WithMetaKey(portfolioID string) Option {
 	return func(s *settings) error {
 		if err := checkIdentifier("portfolio id", portfolioID); err != nil {

@@ -10,8 +10,9 @@ import (
 	"github.com/paycreds/tms/internal/httpsig"
 )
 
-// authenticator adds authentication headers to one attempt of a request. body is exactly
-// the bytes that will be sent and now is read once per attempt.
+// authenticator adds authentication headers to one attempt of a request. body is the
+// request's bytes and now is read once per attempt. An authenticator that encrypts the
+// body replaces req.Body and signs the bytes that replace it.
 type authenticator interface {
 	authenticate(req *http.Request, body []byte, now time.Time) error
 }

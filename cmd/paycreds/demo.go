@@ -56,7 +56,11 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.fail("demo", err)
 	}
-	server, err := sandbox.New(sandbox.Config{Merchants: []sandbox.Merchant{merchant}, Tokens: sandbox.DemoTokens()})
+	jwtSetup, err := newDemoJWT(&merchant)
+	if err != nil {
+		return a.fail("demo", err)
+	}
+	server, err := sandbox.New(sandbox.Config{Merchants: []sandbox.Merchant{merchant}, Tokens: sandbox.DemoTokens(), RequestEncryption: jwtSetup.requestKey})
 	if err != nil {
 		return a.fail("demo", err)
 	}
@@ -82,19 +86,25 @@ func runDemo(ctx context.Context, a *app, args []string) int {
 	}
 
 	failures := 0
-	for i, call := range demoCalls() {
+	calls := demoCalls()
+	for i, call := range calls {
 		fmt.Fprintf(a.stdout, "\n%d. %s, token %s\n", i+1, call.title, call.tokenID)
 		if !runDemoCall(ctx, a.stdout, client, call, opts) {
 			failures++
 		}
 	}
+	fmt.Fprintf(a.stdout, "\n%d. JWT (RS256, key from a P12 file) with encrypted request and response (v3), token %s\n", len(calls)+1, sandbox.DemoVisaTokenID)
+	if !runDemoJWT(ctx, a.stdout, baseURL, merchant.ID, mleKey, jwtSetup, opts) {
+		failures++
+	}
 
 	fmt.Fprintln(a.stdout)
-	fmt.Fprintln(a.stdout, "Each call was signed with HTTP Signature, answered with a JWE encrypted to the MLE public key")
-	fmt.Fprintln(a.stdout, "(RSA-OAEP-256, A256GCM), and decrypted by the client. Numbers are masked; --reveal shows them.")
+	fmt.Fprintln(a.stdout, "Calls 1 to 5 were signed with HTTP Signature and call 6 with a JWT. Each was answered with a JWE")
+	fmt.Fprintln(a.stdout, "encrypted to the MLE public key (RSA-OAEP-256, A256GCM) and decrypted by the client. Numbers are")
+	fmt.Fprintln(a.stdout, "masked; --reveal shows them.")
 	fmt.Fprintln(a.stdout, "Next: 'paycreds get -h' (or 'go run ./cmd/paycreds get -h' from a clone) for real calls to CyberSource.")
 	if failures > 0 {
-		fmt.Fprintf(a.stderr, "paycreds demo: %d of %d calls did not behave as expected\n", failures, len(demoCalls()))
+		fmt.Fprintf(a.stderr, "paycreds demo: %d of %d calls did not behave as expected\n", failures, len(calls)+1)
 		return exitError
 	}
 	return exitOK

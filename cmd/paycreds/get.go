@@ -52,6 +52,7 @@ type getFlags struct {
 	clientCert      string
 	clientKey       string
 	caCert          string
+	authFlags
 	printOptions
 	raw bool
 }
@@ -60,7 +61,7 @@ func (f *getFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.environment, "env", "", "CyberSource environment: "+environmentNames()+" (default sandbox, or $"+envEnvironment+")")
 	fs.StringVar(&f.baseURL, "base-url", "", "base URL to call instead of the environment's host, https or loopback http (or $"+envBaseURL+")")
 	fs.StringVar(&f.merchantID, "merchant-id", "", "merchant id (or $"+envMerchantID+")")
-	fs.StringVar(&f.keyID, "key-id", "", "REST shared secret key id (or $"+envKeyID+")")
+	fs.StringVar(&f.keyID, "key-id", "", "REST shared secret key id, for HTTP Signature and --shared-secret-jwt (or $"+envKeyID+")")
 	fs.StringVar(&f.secretKeyFile, "secret-key-file", "", "file holding the base64 shared secret (default: $"+envSecretKey+")")
 	fs.StringVar(&f.portfolioID, "meta-key", "", "portfolio id, when the key id and secret are a portfolio's meta key")
 	fs.Var(&f.mleKeys, "mle-key", "PEM file of an MLE private key, or KID=FILE; repeat for several keys (or $"+envMLEKeyFile+", paths separated by '"+string(os.PathListSeparator)+"'); an encrypted key's password comes from $"+envMLEKeyPassword)
@@ -78,6 +79,7 @@ func (f *getFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "print full card numbers, cryptograms and security codes")
 	fs.BoolVar(&f.raw, "raw", false, "print the JWE as received, without decrypting it (no MLE key needed)")
+	f.authFlags.register(fs)
 }
 
 func environmentNames() string {
@@ -185,18 +187,11 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 	if merchantID == "" {
 		return nil, usagef("no merchant id: pass --merchant-id or set %s", envMerchantID)
 	}
-	keyID := firstNonEmpty(f.keyID, a.getenv(envKeyID))
-	if keyID == "" {
-		return nil, usagef("no key id: pass --key-id or set %s", envKeyID)
-	}
-	secret, err := f.secretKey(a)
+	authOpts, err := f.authOptions(a, merchantID)
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, tokenapi.WithHTTPSignature(merchantID, keyID, secret))
-	if f.portfolioID != "" {
-		opts = append(opts, tokenapi.WithMetaKey(f.portfolioID))
-	}
+	opts = append(opts, authOpts...)
 
 	keys, err := loadMLEKeys("--mle-key", f.mleKeys, a.getenv)
 	if err != nil {

@@ -23,7 +23,6 @@ var (
 	ErrInvalidDate            = errors.New("the date header is not an IMF-fixdate")
 	ErrClockSkew              = errors.New("the date header is outside the accepted clock skew")
 	ErrSignatureMismatch      = errors.New("the signature does not match the signing string")
-	ErrJWTUnsupported         = errors.New("JWT authentication is not supported by this sandbox yet")
 )
 
 // authenticator verifies one authentication scheme and returns the transacting merchant.
@@ -36,20 +35,9 @@ type authenticator interface {
 func (s *Server) authenticatorFor(r *http.Request) authenticator {
 	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if strings.EqualFold(scheme, "Bearer") {
-		return jwtVerifier{}
+		return &jwtVerifier{server: s}
 	}
 	return httpSignatureVerifier{server: s}
-}
-
-// jwtVerifier is the placeholder for JWT authentication: it rejects every bearer token.
-//
-// TODO: verify RS256 and HS256 bearer tokens: the kid, the digest claim over the
-// received body, iat and exp against Now, request-method, request-host,
-// request-resource-path and v-c-merchant-id.
-type jwtVerifier struct{}
-
-func (jwtVerifier) authenticate(*http.Request, []byte) (*merchantState, error) {
-	return nil, ErrJWTUnsupported
 }
 
 // signedHeaders are the names the signature header's headers list must contain.

@@ -218,7 +218,7 @@ func TestAuthenticationFailures(t *testing.T) {
 			reason:  sandbox.ErrSignatureMismatch,
 		},
 		{
-			name: "bearer token",
+			name: "bearer token without kid",
 			transport: func() *signingTransport {
 				s := signerFor(alpha)
 				s.afterSigning = func(r *http.Request) {
@@ -229,7 +229,7 @@ func TestAuthenticationFailures(t *testing.T) {
 				}
 				return s
 			},
-			reason: sandbox.ErrJWTUnsupported,
+			reason: sandbox.ErrInvalidJWT,
 		},
 	}
 	token := demoToken(t, sandbox.DemoVisaTokenID)

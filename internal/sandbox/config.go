@@ -26,9 +26,18 @@ type Config struct {
 	Portfolios []Portfolio // meta keys that sign for several merchants
 	Tokens     []Token
 
-	// ClockSkew is the accepted difference between the date header and Now, in either
-	// direction. Zero means DefaultClockSkew.
+	// ClockSkew is the accepted difference between the date header, or a JWT's iat and
+	// exp, and Now, in either direction. Zero means DefaultClockSkew.
 	ClockSkew time.Duration
+
+	// RequestEncryption is CyberSource's request-encryption key, which opens bodies sent
+	// as {"encryptedRequest":"<JWE>"}. Nil rejects such bodies with 400.
+	RequestEncryption *RequestEncryptionKey
+
+	// RequestHosts lists request-host JWT claims accepted besides the request's Host
+	// header, such as "apitest.cybersource.com" for clients that sign the CyberSource
+	// host while they reach the sandbox at a loopback address.
+	RequestHosts []string
 
 	// Now returns the sandbox clock. Nil means time.Now.
 	Now func() time.Time
@@ -43,7 +52,8 @@ type Config struct {
 	OnRequest func(Record)
 }
 
-// Merchant is a CyberSource merchant account with an HTTP Signature key and a TMS
+// Merchant is a CyberSource merchant account with a shared secret key (HTTP Signature
+// and HS256 JWTs), optional P12 certificates (RS256 JWTs) and a TMS
 // message-level-encryption (MLE) key.
 type Merchant struct {
 	ID        string
@@ -56,6 +66,10 @@ type Merchant struct {
 
 	// MLEKeyID is the kid in the JWE header. Empty means MLEKeyID(MLEPublicKey).
 	MLEKeyID string
+
+	// Certificates are the merchant's P12 certificates, which verify RS256 JWTs. The
+	// serialNumber attribute of each subject is the kid it is selected by.
+	Certificates []*x509.Certificate
 
 	// ProfileIDs, when not empty, lists the TMS profiles this merchant may name in the
 	// profile-id header. A request naming another profile gets 403 forbidden. A request
@@ -71,6 +85,9 @@ type Portfolio struct {
 	KeyID       string
 	SecretKey   string   // standard base64
 	MerchantIDs []string // each must be one of Config.Merchants
+
+	// Certificates are the portfolio's P12 certificates for RS256 JWTs, as for Merchant.
+	Certificates []*x509.Certificate
 }
 
 // MLEKeyID returns the kid the sandbox puts in the JWE header for key when Merchant.MLEKeyID

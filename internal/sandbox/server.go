@@ -2,9 +2,11 @@
 // Credentials" operations (POST /tms/v2/tokens/{tokenId}/payment-credentials and its v3
 // twin) for tests, for `paycreds demo`, and for the public test kit.
 //
-// A Server checks each request in this order: the route, a body size limit, HTTP
-// Signature authentication, the OpenAPI document in package api, the token, and the
-// business rules CyberSource documents. It returns 201 with a compact JWE encrypted to
+// A Server checks each request in this order: the route, a body size limit,
+// authentication (HTTP Signature, or a JWT with RS256 or HS256), the opening of an
+// {"encryptedRequest"} body, the OpenAPI document in package api, the token, and the
+// business rules CyberSource documents. A JWT with v-c-response-mle-kid gets its response
+// wrapped in {"encryptedResponse"}. It returns 201 with a compact JWE encrypted to
 // the merchant's MLE public key, or an error status with the JSON body CyberSource uses
 // for it. Every response carries the v-c-correlation-id and uniqueTransactionID headers,
 // except those of the html-error fault.
@@ -51,12 +53,18 @@ type Record struct {
 	Method        string
 	Operation     string // OperationV2 or OperationV3, empty when the path matched neither
 	TokenID       string // the tokenId path parameter, unescaped
-	MerchantID    string // the v-c-merchant-id header as received
+	MerchantID    string // the v-c-merchant-id header as received, or the JWT claim once verified
 	Status        int
 	ErrorType     string // the first error type in the body, empty on 201 and 401
 	AuthError     error  // the reason for a 401, nil otherwise
 	CorrelationID string // the v-c-correlation-id response header
 	Fault         string // the fault injected, in the form ParseFault reads; empty for none
+
+	// EncryptionError is why an {"encryptedRequest"} body was rejected, nil otherwise.
+	EncryptionError error
+	// EncryptedRequest and EncryptedResponse report message-level encryption.
+	EncryptedRequest  bool
+	EncryptedResponse bool
 }
 
 // Server serves the two operations. It is an http.Handler and is safe for concurrent
@@ -70,6 +78,7 @@ type Server struct {
 
 	merchants map[string]*merchantState // by merchant id
 	keys      map[string]*signingKey    // by key id, merchants' and portfolios'
+	jwt       *jwtState                 // certificates, replay cache, request-encryption key
 
 	mu     sync.RWMutex
 	tokens map[string]*tokenState // by token id
@@ -125,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 		if err := s.addPortfolio(p); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.configureJWT(cfg); err != nil {
+		return nil, err
 	}
 	for _, t := range cfg.Tokens {
 		if err := s.AddToken(t); err != nil {
@@ -275,12 +287,27 @@ func (s *Server) serve(r *http.Request, ex *exchange) response {
 		return errorResponse(http.StatusBadRequest, "invalidRequest", err.Error())
 	}
 
-	merchant, err := s.authenticatorFor(r).authenticate(r, body)
+	verifier := s.authenticatorFor(r)
+	merchant, err := verifier.authenticate(r, body)
 	if err != nil {
 		ex.record.AuthError = err
 		return unauthorizedResponse()
 	}
+	if ex.record.MerchantID == "" {
+		ex.record.MerchantID = merchant.ID
+	}
 
+	encryption := s.messageEncryption(verifier, merchant, ex)
+	body, failure := encryption.openRequest(body)
+	if failure != nil {
+		return encryption.sealResponse(*failure)
+	}
+	return encryption.sealResponse(s.serveAuthenticated(r, ex, route, merchant, body))
+}
+
+// serveAuthenticated validates an authenticated request, with body in the clear, applies
+// the fault chosen for it, and generates the credentials.
+func (s *Server) serveAuthenticated(r *http.Request, ex *exchange, route spec.Route, merchant *merchantState, body []byte) response {
 	if err := s.spec.ValidateRequest(r, body); err != nil {
 		return validationResponse(err)
 	}

@@ -1,0 +1,111 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/paycreds/tms/internal/p12"
+)
+
+// RequestEncryptionKey is CyberSource's request-encryption key pair as the sandbox holds
+// it: clients encrypt request bodies to Certificate, whose subject serialNumber is the
+// kid, and the sandbox opens them with PrivateKey.
+type RequestEncryptionKey struct {
+	Certificate *x509.Certificate
+	PrivateKey  *rsa.PrivateKey
+}
+
+// String describes the key by its certificate subject, without key material.
+func (k *RequestEncryptionKey) String() string {
+	if k == nil || k.Certificate == nil {
+		return "RequestEncryptionKey(nil)"
+	}
+	return "RequestEncryptionKey{" + k.Certificate.Subject.String() + ", key: [REDACTED]}"
+}
+
+// certificateValidity is the lifetime of the certificates the Generate functions make.
+const certificateValidity = 3 * 365 * 24 * time.Hour
+
+// GenerateRequestEncryptionKey returns a fresh RSA-2048 key pair with a self-signed
+// certificate for "serialNumber=<22 random digits>, CN=CyberSource_SJC_US", shaped like
+// the certificate CyberSource puts in its P12 files.
+func GenerateRequestEncryptionKey() (*RequestEncryptionKey, error) {
+	cert, key, err := GenerateCertificate(p12.CyberSourceAlias)
+	if err != nil {
+		return nil, err
+	}
+	return &RequestEncryptionKey{Certificate: cert, PrivateKey: key}, nil
+}
+
+// GenerateCertificate returns a fresh RSA-2048 key and a self-signed certificate for
+// "serialNumber=<22 random digits>, CN=<commonName>", as CyberSource issues for JWT
+// authentication. The serialNumber attribute is the kid of the key.
+func GenerateCertificate(commonName string) (*x509.Certificate, *rsa.PrivateKey, error) {
+	if commonName == "" {
+		return nil, nil, errors.New("the certificate common name is empty")
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate RSA key: %w", err)
+	}
+	kid, err := randomDigitsNoLeadingZero(22)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: commonName, SerialNumber: kid},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(certificateValidity),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse certificate: %w", err)
+	}
+	return cert, key, nil
+}
+
+// EncodeP12 writes key and cert, and CyberSource's certificate when it is not nil, as a
+// P12 file in the modern format (PBES2, AES-256-CBC), as a CyberSource download would
+// hold them.
+func EncodeP12(key *rsa.PrivateKey, cert, cyberSource *x509.Certificate, password string) ([]byte, error) {
+	var others []*x509.Certificate
+	if cyberSource != nil {
+		others = append(others, cyberSource)
+	}
+	data, err := pkcs12.Modern.Encode(key, cert, others, password)
+	if err != nil {
+		return nil, fmt.Errorf("encode P12: %w", err)
+	}
+	return data, nil
+}
+
+func randomDigitsNoLeadingZero(n int) (string, error) {
+	digits, err := randomDigits(n)
+	if err != nil {
+		return "", err
+	}
+	if digits[0] == '0' {
+		digits = "1" + digits[1:]
+	}
+	return digits, nil
+}

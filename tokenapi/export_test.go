@@ -1,0 +1,4 @@
+package tokenapi
+
+// WithClockForTest lets the external tests pin the clock that New and the transport read.
+var WithClockForTest = withClock
