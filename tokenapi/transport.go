@@ -61,6 +61,7 @@ type httpSignatureAuth struct {
 	merchantID string // sent in the v-c-merchant-id header
 	signerID   string // on the signing string's v-c-merchant-id line: merchant or portfolio id
 	signer     *httpsig.Signer
+	dates      dateCache
 }
 
 func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now time.Time) error {
@@ -72,7 +73,7 @@ func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now tim
 		Method:   req.Method,
 		Host:     host,
 		Target:   req.URL.RequestURI(),
-		Date:     now.UTC().Format(http.TimeFormat),
+		Date:     a.dates.format(now),
 		SignerID: a.signerID,
 	}
 	if httpsig.HasBody(req.Method) {
@@ -80,16 +81,9 @@ func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now tim
 	}
 
 	req.Host = host
-	h := req.Header
-	h.Set(httpsig.HeaderMerchantID, a.merchantID)
-	h.Set(httpsig.HeaderDate, signed.Date)
-	if signed.Digest != "" {
-		h.Set(httpsig.HeaderDigest, signed.Digest)
-	}
-	h.Set(httpsig.HeaderSignature, a.signer.SignatureHeader(signed))
+	setSignatureHeaders(req.Header, a.merchantID, signed.Date, signed.Digest, a.signer.SignatureHeader(signed))
 	return nil
 }
-
 // noRedirects stops the http.Client at the first redirect. These operations are POSTs
 // that mint credentials, so a redirect is reported, not followed.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
