@@ -48,7 +48,7 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer req.Body.Close()
-	body, err := io.ReadAll(req.Body)
+	body, err := readAll(req.Body, max(req.ContentLength, 0)+1)
 	if err != nil {
 		return nil, fmt.Errorf("tokenapi: reading the request body to sign it: %w", err)
 	}
