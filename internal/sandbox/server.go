@@ -61,6 +61,8 @@ type Server struct {
 	logger    *slog.Logger
 	onRequest func(Record)
 
+	contentKeyReuse int64
+
 	merchants map[string]*merchantState // by merchant id
 	keys      map[string]*signingKey    // by key id, merchants' and portfolios'
 
@@ -77,6 +79,9 @@ type merchantState struct {
 	// only reads the encrypter's fields and draws a fresh CEK and IV on every call, so
 	// concurrent use is safe.
 	encrypter jose.Encrypter
+
+	// sharedKey, when Config.ContentKeyReuse is over 1, encrypts in place of encrypter.
+	sharedKey *sharedContentKey
 }
 
 // New checks cfg and returns a Server. It decodes every shared secret and builds one JWE
@@ -105,6 +110,11 @@ func New(cfg Config) (*Server, error) {
 	case s.clockSkew < 0:
 		return nil, fmt.Errorf("clock skew %s is negative", s.clockSkew)
 	}
+	if cfg.ContentKeyReuse < 0 {
+		return nil, fmt.Errorf("content key reuse %d is negative; use 0 for a fresh key per response", cfg.ContentKeyReuse)
+	}
+	s.contentKeyReuse = int64(cfg.ContentKeyReuse)
+
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -149,6 +159,11 @@ func (s *Server) addMerchant(m Merchant) error {
 	}
 
 	state := &merchantState{Merchant: m, encrypter: encrypter, profiles: map[string]bool{}}
+	if s.contentKeyReuse > 1 {
+		if state.sharedKey, err = newSharedContentKey(m.MLEPublicKey, m.MLEKeyID, s.contentKeyReuse); err != nil {
+			return fmt.Errorf("merchant %s: %w", m.ID, err)
+		}
+	}
 	for _, p := range m.ProfileIDs {
 		state.profiles[p] = true
 	}
