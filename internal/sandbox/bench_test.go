@@ -74,3 +74,9 @@ func signHTTPSignature(b *testing.B, req *http.Request, m sandbox.Merchant, body
 func BenchmarkServeHTTPSharedContentKey(b *testing.B) {
 	benchmarkServeHTTP(b, sandbox.Config{ContentKeyReuse: 1000})
 }
+
+// BenchmarkServeHTTPForLoad adds the validation cache to a shared content key, as
+// `paycreds bench` runs its embedded sandbox.
+func BenchmarkServeHTTPForLoad(b *testing.B) {
+	benchmarkServeHTTP(b, sandbox.Config{ContentKeyReuse: 1000, ValidationCacheSize: 1024})
+}

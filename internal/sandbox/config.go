@@ -39,6 +39,11 @@ type Config struct {
 	// most of the sandbox's CPU time per call.
 	ContentKeyReuse int
 
+	// ValidationCacheSize, when positive, remembers up to this many requests that passed
+	// the OpenAPI document, so that a repeated request is not validated again (see
+	// spec.ValidatingCache). 0 validates every request in full.
+	ValidationCacheSize int
+
 	// Logger receives one record per request: method, path with the token id masked,
 	// status, duration, correlation id and, on 401, the reason. It never receives a body,
 	// a signature, a shared secret or card data. Nil discards the records.

@@ -62,6 +62,9 @@ type Server struct {
 	onRequest func(Record)
 
 	contentKeyReuse int64
+	validator       interface {
+		ValidateRequest(r *http.Request, body []byte) error
+	}
 
 	merchants map[string]*merchantState // by merchant id
 	keys      map[string]*signingKey    // by key id, merchants' and portfolios'
@@ -114,7 +117,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("content key reuse %d is negative; use 0 for a fresh key per response", cfg.ContentKeyReuse)
 	}
 	s.contentKeyReuse = int64(cfg.ContentKeyReuse)
-
+	s.validator = sp
+	if cfg.ValidationCacheSize > 0 {
+		s.validator = spec.NewValidatingCache(sp, cfg.ValidationCacheSize)
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -281,7 +287,7 @@ func (s *Server) serve(r *http.Request, ex *exchange) response {
 		return unauthorizedResponse()
 	}
 
-	if err := s.spec.ValidateRequest(r, body); err != nil {
+	if err := s.validator.ValidateRequest(r, body); err != nil {
 		return validationResponse(err)
 	}
 
