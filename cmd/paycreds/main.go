@@ -4,6 +4,7 @@
 //	paycreds demo                  run the whole flow against a local sandbox
 //	paycreds get [flags] TOKEN_ID  generate payment credentials for a token
 //	paycreds decrypt --key FILE    decrypt a saved JWE
+//	paycreds bench [flags]         measure calls per second, latency and CPU per call
 //
 // Run `paycreds COMMAND -h` for the flags of a command.
 package main
@@ -48,6 +49,7 @@ func commands() []command {
 		{"demo", "run the whole flow against a local sandbox with fresh keys", runDemo},
 		{"get", "generate payment credentials for a token", runGet},
 		{"decrypt", "decrypt a JWE saved from a 201 response", runDecrypt},
+		{"bench", "load a local sandbox or --base-url and report throughput, latency and CPU", runBench},
 	}
 }
 
