@@ -84,6 +84,7 @@ func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now tim
 	setSignatureHeaders(req.Header, a.merchantID, signed.Date, signed.Digest, a.signer.SignatureHeader(signed))
 	return nil
 }
+
 // noRedirects stops the http.Client at the first redirect. These operations are POSTs
 // that mint credentials, so a redirect is reported, not followed.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -63,8 +63,9 @@ func bucketOf(v uint64) int {
 		return int(v)
 	}
 	shift := bits.Len64(v) - histogramSubBits - 1
-	top := v >> shift // in [2^histogramSubBits, 2^(histogramSubBits+1))
-	return (shift+1)<<histogramSubBits + int(top-1<<histogramSubBits)
+	// top is in [2^histogramSubBits, 2^(histogramSubBits+1)).
+	top := v >> shift
+	return (shift+1)<<histogramSubBits + int(top-1<<histogramSubBits) //nolint:gosec // top-2^histogramSubBits is below 2^histogramSubBits
 }
 
 // bucketUpperBound returns the largest value of bucket i.
@@ -74,5 +75,5 @@ func bucketUpperBound(i int) time.Duration {
 	}
 	shift := i>>histogramSubBits - 1
 	top := uint64(i&(1<<histogramSubBits-1)) + 1<<histogramSubBits
-	return time.Duration((top+1)<<shift - 1)
+	return time.Duration((top+1)<<shift - 1) //nolint:gosec // at most 2^63-1 for the buckets bucketOf returns
 }
