@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all generate check-generated lint test test-go demo
+.PHONY: all generate check-generated lint test test-go demo bench
 
 all: test
 
@@ -46,3 +46,14 @@ test: check-generated lint test-go
 ## demo: run the end-to-end demo against the built-in sandbox
 demo:
 	$(GO) run ./cmd/paycreds demo
+
+# benchstat from golang.org/x/perf, pinned.
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_COUNT ?= 10
+BENCH_OUTPUT ?= bench.out
+
+## bench: the Go benchmarks beside their floors, BENCH_COUNT runs each, summarized by
+## benchstat (see BENCHMARKS.md; not part of `make test`)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tokenapi/ ./internal/httpsig/ ./internal/spec/ ./internal/sandbox/ | tee $(BENCH_OUTPUT)
+	$(GO) run $(BENCHSTAT) $(BENCH_OUTPUT)

@@ -36,6 +36,7 @@ type Client struct {
 	timeout          time.Duration
 	maxResponseBytes int64
 	profileID        string
+	jweHeaders       jweHeaderCache
 }
 
 // New returns a Client. It needs an environment (WithEnvironment or WithBaseURL) and
@@ -306,7 +307,7 @@ func (c *Client) transportError(ctx context.Context, operation, tokenID string, 
 // readResponse reads the body through the size limit and turns it into the JWE of a 201
 // or an *APIError.
 func (c *Client) readResponse(ctx context.Context, operation, tokenID string, resp *http.Response) (*EncryptedPaymentCredentials, error) {
-	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes)
+	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes, resp.ContentLength)
 	if err != nil {
 		return nil, c.transportError(ctx, operation, tokenID, fmt.Errorf("reading the %d response body: %w", resp.StatusCode, err))
 	}
@@ -330,7 +331,7 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 	}
 
 	jwe := strings.TrimSpace(string(body))
-	header, err := parseCompactHeader(jwe)
+	header, err := c.jweHeaders.parse(jwe)
 	if err != nil {
 		var decryptErr *DecryptError
 		if errors.As(err, &decryptErr) {
@@ -347,8 +348,10 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 }
 
 // readLimited reads at most limit bytes of r. truncated reports whether r had more.
-func readLimited(r io.Reader, limit int64) (body []byte, truncated bool, err error) {
-	body, err = io.ReadAll(io.LimitReader(r, limit+1))
+// sizeHint, when positive, is the expected length, such as a Content-Length, and sizes
+// the first buffer.
+func readLimited(r io.Reader, limit, sizeHint int64) (body []byte, truncated bool, err error) {
+	body, err = readAll(io.LimitReader(r, limit+1), min(sizeHint, limit)+1)
 	if err != nil {
 		return nil, false, err
 	}

@@ -49,7 +49,7 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer req.Body.Close()
-	body, err := io.ReadAll(req.Body)
+	body, err := readAll(req.Body, max(req.ContentLength, 0)+1)
 	if err != nil {
 		return nil, fmt.Errorf("tokenapi: reading the request body to sign it: %w", err)
 	}
@@ -62,6 +62,7 @@ type httpSignatureAuth struct {
 	merchantID string // sent in the v-c-merchant-id header
 	signerID   string // on the signing string's v-c-merchant-id line: merchant or portfolio id
 	signer     *httpsig.Signer
+	dates      dateCache
 }
 
 func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now time.Time) error {
@@ -73,7 +74,7 @@ func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now tim
 		Method:   req.Method,
 		Host:     host,
 		Target:   req.URL.RequestURI(),
-		Date:     now.UTC().Format(http.TimeFormat),
+		Date:     a.dates.format(now),
 		SignerID: a.signerID,
 	}
 	if httpsig.HasBody(req.Method) {
@@ -81,13 +82,7 @@ func (a *httpSignatureAuth) authenticate(req *http.Request, body []byte, now tim
 	}
 
 	req.Host = host
-	h := req.Header
-	h.Set(httpsig.HeaderMerchantID, a.merchantID)
-	h.Set(httpsig.HeaderDate, signed.Date)
-	if signed.Digest != "" {
-		h.Set(httpsig.HeaderDigest, signed.Digest)
-	}
-	h.Set(httpsig.HeaderSignature, a.signer.SignatureHeader(signed))
+	setSignatureHeaders(req.Header, a.merchantID, signed.Date, signed.Digest, a.signer.SignatureHeader(signed))
 	return nil
 }
 

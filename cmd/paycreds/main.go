@@ -5,6 +5,7 @@
 //	paycreds get [flags] TOKEN_ID  generate payment credentials for a token
 //	paycreds decrypt --key FILE    decrypt a saved JWE
 //	paycreds sandbox [flags]       serve the sandbox on 127.0.0.1 for clients in any language
+//	paycreds bench [flags]         measure calls per second, latency and CPU per call
 //
 // Run `paycreds COMMAND -h` for the flags of a command.
 package main
@@ -50,6 +51,7 @@ func commands() []command {
 		{"get", "generate payment credentials for a token", runGet},
 		{"decrypt", "decrypt a JWE saved from a 201 response", runDecrypt},
 		{"sandbox", "serve the sandbox on 127.0.0.1 for clients in any language", runSandbox},
+		{"bench", "load a local sandbox or --base-url and report throughput, latency and CPU", runBench},
 	}
 }
 

@@ -52,8 +52,17 @@ func DecodeSecret(secret string) ([]byte, error) {
 // base64 of its SHA-256 hash.
 func Digest(body []byte) string {
 	sum := sha256.Sum256(body)
-	return "SHA-256=" + base64.StdEncoding.EncodeToString(sum[:])
+	var value [len(digestPrefix) + digestBase64Len]byte
+	copy(value[:], digestPrefix)
+	base64.StdEncoding.Encode(value[len(digestPrefix):], sum[:])
+	return string(value[:])
 }
+
+const (
+	digestPrefix = "SHA-256="
+	// digestBase64Len is the length of a SHA-256 or HMAC-SHA256 sum in padded base64.
+	digestBase64Len = (sha256.Size + 2) / 3 * 4
+)
 
 // HasBody reports whether requests with this method carry a body and so sign a digest.
 func HasBody(method string) bool {
@@ -80,40 +89,62 @@ type Request struct {
 // SigningString returns the lines the signature covers, joined by "\n" with no trailing
 // newline.
 func SigningString(r Request) string {
-	var b strings.Builder
-	b.Grow(len(r.Host) + len(r.Date) + len(r.Target) + len(r.Digest) + len(r.SignerID) + 64)
-	b.WriteString("host: ")
-	b.WriteString(r.Host)
-	b.WriteString("\ndate: ")
-	b.WriteString(r.Date)
-	b.WriteString("\nrequest-target: ")
-	writeLower(&b, r.Method)
-	b.WriteByte(' ')
-	b.WriteString(r.Target)
-	if HasBody(r.Method) {
-		b.WriteString("\ndigest: ")
-		b.WriteString(r.Digest)
-	}
-	b.WriteString("\nv-c-merchant-id: ")
-	b.WriteString(r.SignerID)
-	return b.String()
+	return string(appendSigningString(make([]byte, 0, signingStringLen(r)), r))
 }
 
-func writeLower(b *strings.Builder, s string) {
+func signingStringLen(r Request) int {
+	return len(r.Host) + len(r.Date) + len(r.Method) + len(r.Target) + len(r.Digest) + len(r.SignerID) + 64
+}
+
+// appendSigningString appends the signing string of r to dst.
+func appendSigningString(dst []byte, r Request) []byte {
+	dst = append(dst, "host: "...)
+	dst = append(dst, r.Host...)
+	dst = append(dst, "\ndate: "...)
+	dst = append(dst, r.Date...)
+	dst = append(dst, "\nrequest-target: "...)
+	dst = appendLower(dst, r.Method)
+	dst = append(dst, ' ')
+	dst = append(dst, r.Target...)
+	if HasBody(r.Method) {
+		dst = append(dst, "\ndigest: "...)
+		dst = append(dst, r.Digest...)
+	}
+	dst = append(dst, "\nv-c-merchant-id: "...)
+	dst = append(dst, r.SignerID...)
+	return dst
+}
+
+func appendLower(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b.WriteByte(c)
+		dst = append(dst, c)
 	}
+	return dst
 }
 
-// Signer signs requests with one key. It is safe for concurrent use and keeps the HMAC
-// state for its key between calls.
+// Signer signs requests with one key. It is safe for concurrent use. It keeps keyed HMAC
+// states and signing-string buffers between calls, and formats the constant start of its
+// signature header once.
 type Signer struct {
 	keyID string
-	pool  sync.Pool // of hash.Hash keyed with the secret
+	pool  sync.Pool // of *signingState
+
+	// headerPrefixWithDigest and headerPrefixWithoutDigest are the signature header up to
+	// the opening quote of the signature parameter, for each signed header list.
+	headerPrefixWithDigest    string
+	headerPrefixWithoutDigest string
+}
+
+// signingState is the reusable part of one signature: an HMAC state keyed with the secret,
+// a buffer for the signing string and one for the sum.
+type signingState struct {
+	mac    hash.Hash
+	buffer []byte
+	sum    [sha256.Size]byte // a local array passed to mac.Sum would escape to the heap
 }
 
 // NewSigner returns a Signer for the key id and the decoded shared secret.
@@ -125,8 +156,14 @@ func NewSigner(keyID string, secret []byte) (*Signer, error) {
 		return nil, errors.New("shared secret key is empty")
 	}
 	key := append([]byte(nil), secret...)
-	s := &Signer{keyID: keyID}
-	s.pool.New = func() any { return hmac.New(sha256.New, key) }
+	s := &Signer{
+		keyID:                     keyID,
+		headerPrefixWithDigest:    signatureHeaderPrefix(keyID, headersWithDigest),
+		headerPrefixWithoutDigest: signatureHeaderPrefix(keyID, headersWithoutDigest),
+	}
+	s.pool.New = func() any {
+		return &signingState{mac: hmac.New(sha256.New, key), buffer: make([]byte, 0, 256)}
+	}
 	return s, nil
 }
 
@@ -135,26 +172,37 @@ func (s *Signer) KeyID() string { return s.keyID }
 
 // Signature returns the base64 HMAC-SHA256 of the signing string of r.
 func (s *Signer) Signature(r Request) string {
-	return s.mac(SigningString(r))
+	var signature [digestBase64Len]byte
+	s.sign(&signature, r)
+	return string(signature[:])
 }
 
-func (s *Signer) mac(signingString string) string {
-	h := s.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(signingString))
-	var sum [sha256.Size]byte
-	value := base64.StdEncoding.EncodeToString(h.Sum(sum[:0]))
-	s.pool.Put(h)
-	return value
+// sign writes the base64 HMAC-SHA256 of the signing string of r to signature.
+func (s *Signer) sign(signature *[digestBase64Len]byte, r Request) {
+	state := s.pool.Get().(*signingState)
+	state.buffer = appendSigningString(state.buffer[:0], r)
+	state.mac.Reset()
+	state.mac.Write(state.buffer)
+	base64.StdEncoding.Encode(signature[:], state.mac.Sum(state.sum[:0]))
+	s.pool.Put(state)
 }
 
 // SignatureHeader returns the complete signature header value for r.
 func (s *Signer) SignatureHeader(r Request) string {
-	headers := headersWithoutDigest
+	prefix := s.headerPrefixWithoutDigest
 	if HasBody(r.Method) {
-		headers = headersWithDigest
+		prefix = s.headerPrefixWithDigest
 	}
-	return FormatSignatureHeader(s.keyID, headers, s.Signature(r))
+	var signature [digestBase64Len]byte
+	s.sign(&signature, r)
+	return prefix + string(signature[:]) + `"`
+}
+
+// signatureHeaderPrefix returns a signature header value up to the opening quote of its
+// signature parameter.
+func signatureHeaderPrefix(keyID string, headers []string) string {
+	full := FormatSignatureHeader(keyID, headers, "")
+	return full[:len(full)-1]
 }
 
 // FormatSignatureHeader formats a signature header value:

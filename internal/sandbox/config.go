@@ -42,6 +42,17 @@ type Config struct {
 	// Now returns the sandbox clock. Nil means time.Now.
 	Now func() time.Time
 
+	// ContentKeyReuse is how many 201 responses of one merchant share a content encryption
+	// key (CEK), each with its own random IV. 0 or 1 draws a fresh CEK per response, as
+	// CyberSource does. Load tests set it higher to spare the RSA encryption of the CEK,
+	// most of the sandbox's CPU time per call.
+	ContentKeyReuse int
+
+	// ValidationCacheSize, when positive, remembers up to this many requests that passed
+	// the OpenAPI document, so that a repeated request is not validated again (see
+	// spec.ValidatingCache). 0 validates every request in full.
+	ValidationCacheSize int
+
 	// Logger receives one record per request: method, path with the token id masked,
 	// status, duration, correlation id and, on 401, the reason. It never receives a body,
 	// a signature, a shared secret or card data. Nil discards the records.

@@ -51,6 +51,9 @@ func (m *merchantState) encrypt(payload gen.PaymentCredentials) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("encode payload: %w", err)
 	}
+	if m.sharedKey != nil {
+		return m.sharedKey.encrypt(plaintext)
+	}
 	object, err := m.encrypter.Encrypt(plaintext)
 	if err != nil {
 		return "", err

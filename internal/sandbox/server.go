@@ -76,6 +76,11 @@ type Server struct {
 	logger    *slog.Logger
 	onRequest func(Record)
 
+	contentKeyReuse int64
+	validator       interface {
+		ValidateRequest(r *http.Request, body []byte) error
+	}
+
 	merchants map[string]*merchantState // by merchant id
 	keys      map[string]*signingKey    // by key id, merchants' and portfolios'
 	jwt       *jwtState                 // certificates, replay cache, request-encryption key
@@ -93,6 +98,9 @@ type merchantState struct {
 	// only reads the encrypter's fields and draws a fresh CEK and IV on every call, so
 	// concurrent use is safe.
 	encrypter jose.Encrypter
+
+	// sharedKey, when Config.ContentKeyReuse is over 1, encrypts in place of encrypter.
+	sharedKey *sharedContentKey
 }
 
 // New checks cfg and returns a Server. It decodes every shared secret and builds one JWE
@@ -120,6 +128,14 @@ func New(cfg Config) (*Server, error) {
 		s.clockSkew = DefaultClockSkew
 	case s.clockSkew < 0:
 		return nil, fmt.Errorf("clock skew %s is negative", s.clockSkew)
+	}
+	if cfg.ContentKeyReuse < 0 {
+		return nil, fmt.Errorf("content key reuse %d is negative; use 0 for a fresh key per response", cfg.ContentKeyReuse)
+	}
+	s.contentKeyReuse = int64(cfg.ContentKeyReuse)
+	s.validator = sp
+	if cfg.ValidationCacheSize > 0 {
+		s.validator = spec.NewValidatingCache(sp, cfg.ValidationCacheSize)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -168,6 +184,11 @@ func (s *Server) addMerchant(m Merchant) error {
 	}
 
 	state := &merchantState{Merchant: m, encrypter: encrypter, profiles: map[string]bool{}}
+	if s.contentKeyReuse > 1 {
+		if state.sharedKey, err = newSharedContentKey(m.MLEPublicKey, m.MLEKeyID, s.contentKeyReuse); err != nil {
+			return fmt.Errorf("merchant %s: %w", m.ID, err)
+		}
+	}
 	for _, p := range m.ProfileIDs {
 		state.profiles[p] = true
 	}
@@ -308,7 +329,7 @@ func (s *Server) serve(r *http.Request, ex *exchange) response {
 // serveAuthenticated validates an authenticated request, with body in the clear, applies
 // the fault chosen for it, and generates the credentials.
 func (s *Server) serveAuthenticated(r *http.Request, ex *exchange, route spec.Route, merchant *merchantState, body []byte) response {
-	if err := s.spec.ValidateRequest(r, body); err != nil {
+	if err := s.validator.ValidateRequest(r, body); err != nil {
 		return validationResponse(err)
 	}
 
