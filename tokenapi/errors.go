@@ -63,6 +63,8 @@ type APIError struct {
 	Body []byte
 	// BodyTruncated reports whether Body was cut.
 	BodyTruncated bool
+	// Attempts is the number of attempts the call made, 1 without WithRetry.
+	Attempts int
 
 	tokenID string // masked
 }
@@ -109,6 +111,9 @@ func (e *APIError) Error() string {
 		b.WriteString(" (the operation answers 201 Created on success; an intermediary may have answered)")
 	default:
 		fmt.Fprintf(&b, " (%s body of %d bytes, not a CyberSource error object)", describeMediaType(e.ContentType), len(e.Body))
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	if e.CorrelationID != "" {
 		b.WriteString(" [correlation id ")
