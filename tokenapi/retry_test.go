@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -565,6 +566,7 @@ func TestNoRetryOfRejectedCertificate(t *testing.T) {
 		handshakes.Add(1)
 		return nil, nil
 	}}
+	server.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
 	server.StartTLS()
 	defer server.Close()
 	// The client does not trust the test server's certificate.
