@@ -49,7 +49,7 @@ type APIError struct {
 	Type string
 	// Message is CyberSource's explanation of the first error.
 	Message string
-	// Details names the fields at fault, on 400 responses.
+	// Details names the fields at fault, on 400 responses, cleaned like Message.
 	Details []ErrorDetail
 	// Errors holds every error in the body; Type, Message and Details repeat the first.
 	Errors []gen.Error
@@ -170,7 +170,7 @@ func newAPIError(operation, maskedTokenID string, resp *http.Response, body []by
 		e.Errors = parsed.Errors
 		e.Type = sanitizeText(parsed.Errors[0].Type)
 		e.Message = sanitizeText(parsed.Errors[0].Message)
-		e.Details = parsed.Errors[0].Details
+		e.Details = sanitizeDetails(parsed.Errors[0].Details)
 	case parsed.Response != nil:
 		e.Message = sanitizeText(parsed.Response.Rmsg)
 	case parsed.Reason != "" || parsed.Message != "":
@@ -178,6 +178,19 @@ func newAPIError(operation, maskedTokenID string, resp *http.Response, body []by
 		e.Message = sanitizeText(parsed.Message)
 	}
 	return e
+}
+
+// sanitizeDetails returns a copy of details with names and locations made safe to print,
+// because Error writes the names into the message.
+func sanitizeDetails(details []ErrorDetail) []ErrorDetail {
+	if details == nil {
+		return nil
+	}
+	clean := make([]ErrorDetail, len(details))
+	for i, d := range details {
+		clean[i] = ErrorDetail{Name: sanitizeText(d.Name), Location: sanitizeText(d.Location)}
+	}
+	return clean
 }
 
 // maxTextLength bounds the strings from a response that go into error messages.
