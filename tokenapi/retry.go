@@ -170,8 +170,9 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	return half + rand.N(wait-half+1) //nolint:gosec // jitter spreads retries; it needs no cryptographic randomness
 }
 
-// maxRetryAfterSeconds bounds the parsed Retry-After so that converting it to a
-// time.Duration cannot overflow. It is far above any sensible MaxRetryAfter.
+// maxRetryAfterSeconds bounds the parsed Retry-After, in seconds or as a date far in the
+// future, so that converting it to a time.Duration cannot overflow. It is far above any
+// sensible MaxRetryAfter.
 const maxRetryAfterSeconds = 1 << 20
 
 // parseRetryAfter reads a Retry-After header value: a number of seconds, or an HTTP date
@@ -197,7 +198,7 @@ func parseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) 
 	if err != nil {
 		return 0, false
 	}
-	return max(at.Sub(now), 0), true
+	return min(max(at.Sub(now), 0), maxRetryAfterSeconds*time.Second), true
 }
 
 // retryCause describes a failed attempt that may be retried.

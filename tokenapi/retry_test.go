@@ -603,6 +603,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Friday, 04-Dec-26 10:01:00 GMT", time.Minute, true},
 		{"Fri Dec  4 10:00:05 2026", 5 * time.Second, true},
 		{"Thu, 03 Dec 2026 10:00:00 GMT", 0, true},
+		{"Fri, 01 Dec 7000 00:00:00 GMT", maxRetryAfterSeconds * time.Second, true},
 		{"Fri, 04 Dec 2026 25:00:00 GMT", 0, false},
 	}
 	for _, tc := range cases {
