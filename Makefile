@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all generate check-generated lint test test-go soak demo
+.PHONY: all generate check-generated lint test test-go soak fuzz demo
 
 all: test
 
@@ -44,8 +44,24 @@ test-go:
 soak:
 	$(GO) test -count=1 -run '^TestSoak$$' -v ./tokenapi/
 
+# Every fuzz target, as package:name. `go test -fuzz` takes one target at a time.
+FUZZ_TARGETS := \
+	./tokenapi:FuzzDecrypt \
+	./tokenapi:FuzzReadResponse \
+	./tokenapi:FuzzValidateCall \
+	./tokenapi:FuzzParseRetryAfter \
+	./internal/httpsig:FuzzParseSignatureHeader \
+	./internal/httpsig:FuzzSandboxVerifier \
+	./internal/pemkey:FuzzParsePrivateKey \
+	./internal/pemkey:FuzzParsePublicKey
+FUZZTIME ?= 10s
+
+## fuzz: run each fuzz target for FUZZTIME (default 10s); fails if a target is not listed
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
+
 ## test: everything CI checks
-test: check-generated lint test-go soak
+test: check-generated lint test-go soak fuzz
 
 ## demo: run the end-to-end demo against the built-in sandbox
 demo:
