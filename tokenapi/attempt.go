@@ -58,6 +58,8 @@ func (c *Client) attempt(ctx context.Context, version apiVersion, tokenID string
 	if sendErr != nil {
 		err = c.attemptError(ctx, attemptCtx, operation, tokenID, 0, sendErr)
 		c.logCall(ctx, operation, 0, "", start, err, attempt)
+		// NOTE: an attempt whose timeout ran out before it got a connection sent nothing,
+		// but it is not retried: only the network errors of isConnectFailure are.
 		if ctx.Err() == nil && attemptCtx.Err() == nil && !connected.Load() && isConnectFailure(sendErr) {
 			cause = &retryCause{reason: "connection failed before the request was sent: " + unwrapURLError(sendErr).Error()}
 		}
