@@ -164,7 +164,8 @@ func (v apiVersion) operation() string {
 //
 // Errors: a *ValidationError (ErrInvalidRequest) before sending, ErrNoMLEKey before sending
 // when no key is configured, an *APIError for any status but 201, a *DecryptError when the
-// JWE does not open, or a transport or context error.
+// JWE does not open, an *IncompleteResponseError when the body was cut off, or an error
+// wrapping ErrTransport or the context's error.
 func (c *Client) GeneratePaymentCredentials(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*PaymentCredentials, error) {
 	return c.generate(ctx, v2, tokenID, request, opts)
 }

@@ -17,11 +17,12 @@ import (
 // RetryPolicy bounds the retries of one call. WithRetry turns retries on; without it a
 // Client makes one attempt per call.
 //
-// A call is retried only when CyberSource cannot have minted credentials for it:
+// A call is retried only after a failure that means the request was not processed:
 //   - the status is 429 Too Many Requests, 502 Bad Gateway, 503 Service Unavailable or
 //     504 Gateway Timeout;
 //   - the connection failed before the request was sent: the dial was refused or reset,
-//     or the TLS handshake failed for a reason other than the server's certificate.
+//     the proxy rejected the CONNECT, or the TLS handshake failed for a reason other
+//     than the server's certificate. A host name that does not resolve is not retried.
 //
 // Nothing else is retried. A 4xx other than 429 would fail again. A connection that
 // broke after the request was written, a response cut mid-body and a timed-out attempt
@@ -34,8 +35,9 @@ import (
 // free: each one is a new request that CyberSource and the card network's token service
 // process.
 //
-// Every attempt is built, signed and, where configured, encrypted afresh, with its own
-// date, digest and signature. Zero fields take the values of DefaultRetryPolicy.
+// Every attempt builds the request anew and passes it through the signing transport, so
+// it carries its own date, digest and signature. Zero fields take the values of
+// DefaultRetryPolicy.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first included. 1 turns retries off.
 	MaxAttempts int
