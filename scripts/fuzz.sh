@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for a fixed time: scripts/fuzz.sh FUZZTIME PACKAGE:TARGET...
-# `go test -fuzz` takes one target at a time. It fails when a target is found that the
-# list leaves out, and when any target fails.
+# Runs every fuzz target of the module for a fixed time: scripts/fuzz.sh FUZZTIME.
+# `go test -fuzz` takes one target at a time, so the targets are found by their
+# `func FuzzName(` lines in *_test.go files and run one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime=$1
-shift
-
-defined=$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/^func //' | sort)
-listed=$(for target in "$@"; do echo "${target##*:}"; done | sort)
-if [ "$defined" != "$listed" ]; then
-	echo "fuzz: the tests define these targets:" $defined >&2
-	echo "fuzz: FUZZ_TARGETS in the Makefile lists:" $listed >&2
-	echo "fuzz: add each new target to FUZZ_TARGETS as PACKAGE:NAME" >&2
+targets=$(grep -rlE '^func Fuzz[A-Za-z0-9_]+\(' --include='*_test.go' --exclude-dir=testdata --exclude-dir=.tools . | sort |
+	while read -r file; do
+		grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed "s|^func |./$(dirname "${file#./}"):|"
+	done)
+if [ -z "$targets" ]; then
+	echo "fuzz: no fuzz targets found" >&2
 	exit 1
 fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in "$@"; do
+for target in $targets; do
 	pkg=${target%%:*}
 	name=${target##*:}
 	echo "fuzz: $name in $pkg for $fuzztime"
