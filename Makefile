@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all generate check-generated lint test test-go demo bench
+.PHONY: all generate check-generated lint test test-go soak fuzz demo bench
 
 all: test
 
@@ -40,8 +40,18 @@ lint: $(GOLANGCI_LINT)
 test-go:
 	$(GO) test -race -count=1 ./...
 
+## soak: the soak test of 20,000 calls, without the race detector, under which it skips
+soak:
+	$(GO) test -count=1 -run '^TestSoak$$' -v ./tokenapi/
+
+FUZZTIME ?= 10s
+
+## fuzz: run every fuzz target of the module for FUZZTIME each (default 10s)
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
 ## test: everything CI checks
-test: check-generated lint test-go
+test: check-generated lint test-go soak fuzz
 
 ## demo: run the end-to-end demo against the built-in sandbox
 demo:

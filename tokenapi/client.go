@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -30,10 +29,12 @@ const (
 // by multiple goroutines; create one and reuse it.
 type Client struct {
 	api              *gen.Client
+	httpClient       *http.Client
 	host             string
 	decrypter        *Decrypter // nil when no MLE key is configured
 	logger           *slog.Logger
 	timeout          time.Duration
+	retry            RetryPolicy
 	maxResponseBytes int64
 	profileID        string
 	jweHeaders       jweHeaderCache
@@ -45,6 +46,7 @@ type Client struct {
 func New(opts ...Option) (*Client, error) {
 	s := settings{
 		timeout:          DefaultTimeout,
+		retry:            noRetry,
 		maxResponseBytes: DefaultMaxResponseBytes,
 		now:              time.Now,
 	}
@@ -78,6 +80,7 @@ func New(opts ...Option) (*Client, error) {
 		host:             baseURL.Host,
 		logger:           s.logger,
 		timeout:          s.timeout,
+		retry:            s.retry,
 		maxResponseBytes: s.maxResponseBytes,
 		profileID:        s.profileID,
 	}
@@ -95,6 +98,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
 	c.api = api
+	c.httpClient = httpClient
 	return c, nil
 }
 
@@ -160,7 +164,8 @@ func (v apiVersion) operation() string {
 //
 // Errors: a *ValidationError (ErrInvalidRequest) before sending, ErrNoMLEKey before sending
 // when no key is configured, an *APIError for any status but 201, a *DecryptError when the
-// JWE does not open, or a transport or context error.
+// JWE does not open, an *IncompleteResponseError when the body was cut off, or an error
+// wrapping ErrTransport or the context's error.
 func (c *Client) GeneratePaymentCredentials(ctx context.Context, tokenID string, request *PaymentCredentialsRequest, opts ...CallOption) (*PaymentCredentials, error) {
 	return c.generate(ctx, v2, tokenID, request, opts)
 }
@@ -209,7 +214,7 @@ func (c *Client) generate(ctx context.Context, version apiVersion, tokenID strin
 	return creds, nil
 }
 
-// fetch validates the input, sends one call and returns the JWE of a 201 response.
+// fetch validates the input, sends the call and returns the JWE of a 201 response.
 func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, opts []CallOption) (*EncryptedPaymentCredentials, error) {
 	call := callSettings{profileID: c.profileID}
 	for _, opt := range opts {
@@ -223,26 +228,7 @@ func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, 
 	if err := validateCall(tokenID, request, call); err != nil {
 		return nil, err
 	}
-
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-
-	operation := version.operation()
-	start := time.Now()
-	resp, err := c.send(ctx, version, tokenID, request, call)
-	if err != nil {
-		err = c.transportError(ctx, operation, tokenID, err)
-		c.logCall(ctx, operation, 0, "", start, err)
-		return nil, err
-	}
-	defer resp.Body.Close()
-
-	result, err := c.readResponse(ctx, operation, tokenID, resp)
-	c.logCall(ctx, operation, resp.StatusCode, resp.Header.Get("v-c-correlation-id"), start, err)
-	return result, err
+	return c.exchange(ctx, version, tokenID, request, call)
 }
 
 func validateCall(tokenID string, request *PaymentCredentialsRequest, call callSettings) error {
@@ -297,11 +283,7 @@ func (c *Client) transportError(ctx context.Context, operation, tokenID string, 
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("tokenapi: %s for token %s: %w", operation, maskTokenID(tokenID), ctxErr)
 	}
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err
-	}
-	return fmt.Errorf("%w: %s for token %s: %w", ErrTransport, operation, maskTokenID(tokenID), err)
+	return fmt.Errorf("%w: %s for token %s: %w", ErrTransport, operation, maskTokenID(tokenID), unwrapURLError(err))
 }
 
 // readResponse reads the body through the size limit and turns it into the JWE of a 201
@@ -309,7 +291,7 @@ func (c *Client) transportError(ctx context.Context, operation, tokenID string, 
 func (c *Client) readResponse(ctx context.Context, operation, tokenID string, resp *http.Response) (*EncryptedPaymentCredentials, error) {
 	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes, resp.ContentLength)
 	if err != nil {
-		return nil, c.transportError(ctx, operation, tokenID, fmt.Errorf("reading the %d response body: %w", resp.StatusCode, err))
+		return nil, c.readError(ctx, operation, tokenID, resp, err)
 	}
 
 	if !truncated {
@@ -361,13 +343,14 @@ func readLimited(r io.Reader, limit, sizeHint int64) (body []byte, truncated boo
 	return body, false, nil
 }
 
-func (c *Client) logCall(ctx context.Context, operation string, status int, correlationID string, start time.Time, err error) {
+func (c *Client) logCall(ctx context.Context, operation string, status int, correlationID string, start time.Time, err error, attempt int) {
 	if c.logger == nil {
 		return
 	}
 	attrs := []slog.Attr{
 		slog.String("operation", operation),
 		slog.String("host", c.host),
+		slog.Int("attempt", attempt),
 		slog.Duration("duration", time.Since(start)),
 	}
 	if status != 0 {

@@ -23,6 +23,13 @@
 // rejected call mints no credentials. Errors are a *ValidationError, an *APIError for a
 // status other than 201, a *DecryptError, or wrap ErrTransport or the context's error.
 //
+// Each attempt of a call is bounded by a timeout (DefaultTimeout, WithTimeout) and by the
+// caller's context. WithRetry retries 429, 502, 503, 504 and connections that failed
+// before the request was sent, and signs every attempt afresh. Nothing else is retried,
+// because a request that reached CyberSource may have minted credentials. Response
+// bodies are read through a size cap (DefaultMaxResponseBytes), and redirects are never
+// followed.
+//
 // Card data never prints in full: CardNumber shows its last four digits and Secret shows
 // "[REDACTED]" through fmt, String and slog. JSON encoding and Reveal give the real values.
 package tokenapi

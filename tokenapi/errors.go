@@ -49,7 +49,7 @@ type APIError struct {
 	Type string
 	// Message is CyberSource's explanation of the first error.
 	Message string
-	// Details names the fields at fault, on 400 responses.
+	// Details names the fields at fault, on 400 responses, cleaned like Message.
 	Details []ErrorDetail
 	// Errors holds every error in the body; Type, Message and Details repeat the first.
 	Errors []ErrorEntry
@@ -63,6 +63,8 @@ type APIError struct {
 	Body []byte
 	// BodyTruncated reports whether Body was cut.
 	BodyTruncated bool
+	// Attempts is the number of attempts the call made, 1 without WithRetry.
+	Attempts int
 
 	tokenID string // masked
 }
@@ -109,6 +111,9 @@ func (e *APIError) Error() string {
 		b.WriteString(" (the operation answers 201 Created on success; an intermediary may have answered)")
 	default:
 		fmt.Fprintf(&b, " (%s body of %d bytes, not a CyberSource error object)", describeMediaType(e.ContentType), len(e.Body))
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	if e.CorrelationID != "" {
 		b.WriteString(" [correlation id ")
@@ -165,7 +170,7 @@ func newAPIError(operation, maskedTokenID string, resp *http.Response, body []by
 		e.Errors = parsed.Errors
 		e.Type = sanitizeText(parsed.Errors[0].Type)
 		e.Message = sanitizeText(parsed.Errors[0].Message)
-		e.Details = parsed.Errors[0].Details
+		e.Details = sanitizeDetails(parsed.Errors[0].Details)
 	case parsed.Response != nil:
 		e.Message = sanitizeText(parsed.Response.Rmsg)
 	case parsed.Reason != "" || parsed.Message != "":
@@ -173,6 +178,19 @@ func newAPIError(operation, maskedTokenID string, resp *http.Response, body []by
 		e.Message = sanitizeText(parsed.Message)
 	}
 	return e
+}
+
+// sanitizeDetails returns a copy of details with names and locations made safe to print,
+// because Error writes the names into the message.
+func sanitizeDetails(details []ErrorDetail) []ErrorDetail {
+	if details == nil {
+		return nil
+	}
+	clean := make([]ErrorDetail, len(details))
+	for i, d := range details {
+		clean[i] = ErrorDetail{Name: sanitizeText(d.Name), Location: sanitizeText(d.Location)}
+	}
+	return clean
 }
 
 // maxTextLength bounds the strings from a response that go into error messages.

@@ -26,6 +26,7 @@ type settings struct {
 	httpClient       *http.Client
 	logger           *slog.Logger
 	timeout          time.Duration
+	retry            RetryPolicy
 	maxResponseBytes int64
 	profileID        string
 	now              func() time.Time
@@ -34,8 +35,8 @@ type settings struct {
 
 // Defaults of a Client.
 const (
-	// DefaultTimeout bounds each call, including reading the response, when the caller's
-	// context has no earlier deadline.
+	// DefaultTimeout bounds each attempt of a call, including reading the response, when
+	// the caller's context has no earlier deadline.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxResponseBytes bounds the response body. A payment-credentials JWE is 1 to
 	// 3 KB; error bodies are smaller.
@@ -152,9 +153,10 @@ func WithHTTPClient(client *http.Client) Option {
 	}
 }
 
-// WithLogger logs one record per call at debug level: operation, host, status, duration
-// and correlation id. It never logs bodies, headers, secrets or card data. Without it the
-// Client is silent.
+// WithLogger logs one record per attempt at debug level (operation, host, attempt,
+// status, duration and correlation id) and each retry at info level (attempt, reason and
+// delay). It never logs bodies, headers, secrets, card data or whole token ids. Without
+// it the Client is silent.
 func WithLogger(logger *slog.Logger) Option {
 	return func(s *settings) error {
 		if logger == nil {
@@ -165,9 +167,11 @@ func WithLogger(logger *slog.Logger) Option {
 	}
 }
 
-// WithTimeout bounds each call, from sending the request to reading the last byte of the
-// response, when the caller's context has no earlier deadline. The default is
-// DefaultTimeout; zero turns the bound off, leaving only the context.
+// WithTimeout bounds each attempt of a call, from sending the request to reading the last
+// byte of the response, when the caller's context has no earlier deadline. Without
+// WithRetry a call is one attempt. The default is DefaultTimeout; zero turns the bound
+// off, leaving only the context. A call ended by this timeout returns an error wrapping
+// context.DeadlineExceeded.
 func WithTimeout(timeout time.Duration) Option {
 	return func(s *settings) error {
 		if timeout < 0 {

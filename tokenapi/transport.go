@@ -42,6 +42,14 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(signed)
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped transport, when it
+// has a CloseIdleConnections method, so that http.Client.CloseIdleConnections reaches it.
+func (t *authTransport) CloseIdleConnections() {
+	if closer, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		closer.CloseIdleConnections()
+	}
+}
+
 // readRequestBody returns the body bytes of req and closes req.Body, as a RoundTripper
 // must.
 func readRequestBody(req *http.Request) ([]byte, error) {

@@ -52,7 +52,7 @@ func (v signatureVector) header(name string) string {
 	return ""
 }
 
-func loadSignatureVectors(t *testing.T) []signatureVector {
+func loadSignatureVectors(t testing.TB) []signatureVector {
 	t.Helper()
 	data, err := os.ReadFile("testdata/http-signature.json")
 	if err != nil {

@@ -121,8 +121,9 @@ func (f *getFlags) authOptions(a *app, merchantID string) ([]tokenapi.Option, er
 	if f.encryptResponseKID != "" {
 		opts = append(opts, tokenapi.WithResponseEncryption(f.encryptResponseKID))
 	}
-	if p12 != nil {
-		// Certificate expiry warnings go to standard error.
+	if p12 != nil && !f.verbose {
+		// Certificate expiry warnings go to standard error. --verbose sets a logger of its
+		// own at debug level, which includes them.
 		opts = append(opts, tokenapi.WithLogger(slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	}
 	return opts, nil

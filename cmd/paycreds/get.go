@@ -52,6 +52,8 @@ type getFlags struct {
 	clientCert      string
 	clientKey       string
 	caCert          string
+	retries         int
+	verbose         bool
 	authFlags
 	printOptions
 	raw bool
@@ -72,7 +74,9 @@ func (f *getFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.requestFile, "request", "", "JSON file with the full request body, or - for standard input; --type and --transaction-type override its fields")
 	fs.StringVar(&f.correlationID, "correlation-id", "", "v-c-correlation-id header to send, echoed by CyberSource")
 	fs.StringVar(&f.api, "api", "v2", "operation version: v2 or v3")
-	fs.DurationVar(&f.timeout, "timeout", tokenapi.DefaultTimeout, "time limit of the call")
+	fs.DurationVar(&f.timeout, "timeout", tokenapi.DefaultTimeout, "time limit of each attempt")
+	fs.IntVar(&f.retries, "retries", 0, "retries after 429, 502, 503, 504 or a connection that failed before the request was sent, 0 to 9")
+	fs.BoolVar(&f.verbose, "verbose", false, "log each attempt and retry to standard error (metadata only, never card data or secrets)")
 	fs.StringVar(&f.clientCert, "client-cert", "", "PEM certificate for mutual TLS, as the mutual-tls-* environments require (with --client-key)")
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM private key of --client-cert")
 	fs.StringVar(&f.caCert, "ca-cert", "", "PEM file of extra root certificates to trust, such as a TLS-inspecting proxy's")
@@ -171,6 +175,11 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 		return nil, usagef("--api is %q; use v2 or v3", f.api)
 	}
 	opts := []tokenapi.Option{tokenapi.WithTimeout(f.timeout)}
+	reliability, err := f.reliabilityOptions(a.stderr)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, reliability...)
 
 	baseURL := firstNonEmpty(f.baseURL, a.getenv(envBaseURL))
 	envName := firstNonEmpty(f.environment, a.getenv(envEnvironment), "sandbox")
