@@ -4,12 +4,10 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/paycreds/tms/internal/httpsig"
 	"github.com/paycreds/tms/internal/jwtauth"
 	"github.com/paycreds/tms/internal/p12"
 )
@@ -78,18 +76,9 @@ func WithP12JWT(merchantID string, p12File *P12) Option {
 // the same pair WithHTTPSignature takes.
 func WithSharedSecretJWT(merchantID, keyID, secretKey string) Option {
 	return func(s *settings) error {
-		if s.auth != nil {
-			return fmt.Errorf("%w: credentials are configured twice; pass one authentication option", ErrInvalidOption)
-		}
-		if err := checkIdentifier("merchant id", merchantID); err != nil {
-			return err
-		}
-		if err := checkIdentifier("key id", keyID); err != nil {
-			return err
-		}
-		secret, err := httpsig.DecodeSecret(strings.TrimSpace(secretKey))
+		secret, err := s.sharedSecretCredentials(merchantID, keyID, secretKey)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidOption, err)
+			return err
 		}
 		signer, err := jwtauth.NewHS256Signer(keyID, secret)
 		if err != nil {

@@ -74,18 +74,9 @@ func WithBaseURL(baseURL string) Option {
 // Key Management, REST shared secret). The secret is the base64 string as shown there.
 func WithHTTPSignature(merchantID, keyID, secretKey string) Option {
 	return func(s *settings) error {
-		if s.auth != nil {
-			return fmt.Errorf("%w: credentials are configured twice; pass one authentication option", ErrInvalidOption)
-		}
-		if err := checkIdentifier("merchant id", merchantID); err != nil {
-			return err
-		}
-		if err := checkIdentifier("key id", keyID); err != nil {
-			return err
-		}
-		secret, err := httpsig.DecodeSecret(strings.TrimSpace(secretKey))
+		secret, err := s.sharedSecretCredentials(merchantID, keyID, secretKey)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidOption, err)
+			return err
 		}
 		signer, err := httpsig.NewSigner(keyID, secret)
 		if err != nil {
@@ -94,6 +85,26 @@ func WithHTTPSignature(merchantID, keyID, secretKey string) Option {
 		s.auth = &httpSignatureAuth{merchantID: merchantID, signerID: merchantID, signer: signer}
 		return nil
 	}
+}
+
+// sharedSecretCredentials checks the credentials of WithHTTPSignature and
+// WithSharedSecretJWT, which take the same merchant id, key id and base64 secret, and
+// returns the decoded secret.
+func (s *settings) sharedSecretCredentials(merchantID, keyID, secretKey string) ([]byte, error) {
+	if s.auth != nil {
+		return nil, fmt.Errorf("%w: credentials are configured twice; pass one authentication option", ErrInvalidOption)
+	}
+	if err := checkIdentifier("merchant id", merchantID); err != nil {
+		return nil, err
+	}
+	if err := checkIdentifier("key id", keyID); err != nil {
+		return nil, err
+	}
+	secret, err := httpsig.DecodeSecret(strings.TrimSpace(secretKey))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	return secret, nil
 }
 
 // WithMetaKey signs with a portfolio's meta key on behalf of the transacting merchant. The
