@@ -43,6 +43,16 @@ func GenerateRequestEncryptionKey() (*RequestEncryptionKey, error) {
 	return &RequestEncryptionKey{Certificate: cert, PrivateKey: key}, nil
 }
 
+// NewRequestEncryptionKey returns a request-encryption key pair for key, with a fresh
+// certificate shaped as GenerateRequestEncryptionKey makes them.
+func NewRequestEncryptionKey(key *rsa.PrivateKey) (*RequestEncryptionKey, error) {
+	cert, err := NewCertificate(p12.CyberSourceAlias, key)
+	if err != nil {
+		return nil, err
+	}
+	return &RequestEncryptionKey{Certificate: cert, PrivateKey: key}, nil
+}
+
 // GenerateCertificate returns a fresh RSA-2048 key and a self-signed certificate for
 // "serialNumber=<22 random digits>, CN=<commonName>", as CyberSource issues for JWT
 // authentication. The serialNumber attribute is the kid of the key.

@@ -47,3 +47,25 @@ func TestNewCertificateSharesKeyNotKid(t *testing.T) {
 		t.Errorf("nil key: error = %v", err)
 	}
 }
+
+func TestNewRequestEncryptionKeyShape(t *testing.T) {
+	merchants, _ := generatedJWTMerchants(t)
+	key := merchants[0].certKey
+
+	requestKey, err := sandbox.NewRequestEncryptionKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if requestKey.PrivateKey != key || !key.PublicKey.Equal(requestKey.Certificate.PublicKey) {
+		t.Error("the key pair does not carry the given key")
+	}
+	if cn := requestKey.Certificate.Subject.CommonName; cn != p12.CyberSourceAlias {
+		t.Errorf("common name = %q, want %s", cn, p12.CyberSourceAlias)
+	}
+	if _, err := p12.SerialNumber(requestKey.Certificate); err != nil {
+		t.Errorf("the certificate has no kid: %v", err)
+	}
+	if _, err := sandbox.NewRequestEncryptionKey(nil); err == nil {
+		t.Error("NewRequestEncryptionKey(nil) returned no error")
+	}
+}
