@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -335,7 +336,7 @@ func computeMAC(authSafe []byte, password string) (macData, error) {
 func bmpString(s string) []byte {
 	var out []byte
 	for _, unit := range utf16.Encode([]rune(s)) {
-		out = append(out, byte(unit>>8), byte(unit))
+		out = binary.BigEndian.AppendUint16(out, unit)
 	}
 	return out
 }
