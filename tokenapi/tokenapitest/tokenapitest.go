@@ -196,8 +196,8 @@ type Request struct {
 	// EncryptedResponse a response sent as {"encryptedResponse":"<JWE>"}.
 	EncryptedRequest  bool
 	EncryptedResponse bool
-	// EncryptionError is why an encrypted body was rejected with 400, such as a JWE
-	// encrypted to another certificate; empty otherwise.
+	// EncryptionError is the reason an encrypted body was rejected with 400, such as a
+	// JWE encrypted to another certificate. It is empty otherwise.
 	EncryptionError string
 }
 
