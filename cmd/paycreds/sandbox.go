@@ -42,6 +42,7 @@ type sandboxFlags struct {
 	configFile     string
 	stateDir       string
 	maxConnections int
+	requestHosts   requestHostList
 }
 
 func (f *sandboxFlags) register(fs *flag.FlagSet) {
@@ -49,8 +50,10 @@ func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.listenAny, "listen-any", false, "allow an --addr that is not a loopback address, so that other machines can connect")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a self-signed certificate for 127.0.0.1, ::1 and localhost, written to certFile in the state directory")
 	fs.StringVar(&f.configFile, "config", "", "JSON (.json) or YAML (.yaml, .yml) file of merchants and tokens (default: one generated merchant and the demo tokens)")
-	fs.StringVar(&f.stateDir, "state-dir", "", "directory for generated MLE private keys and the certificate, kept after exit (default: a temporary directory, removed on exit)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "directory for generated MLE private keys, P12 files and certificates, kept after exit (default: a temporary directory, removed on exit)")
 	fs.IntVar(&f.maxConnections, "max-connections", defaultMaxConnections, "maximum number of open client connections; more wait until one closes")
+	f.requestHosts.hosts = defaultRequestHosts()
+	fs.Var(&f.requestHosts, "request-host", "host a JWT's request-host claim may name besides the Host header, repeatable; the first one given replaces the default list: the CyberSource API hosts, which SDKs sign while they connect to 127.0.0.1, and localhost")
 }
 
 // sandboxReady is the first line `paycreds sandbox` prints: one JSON object for scripts.
@@ -62,11 +65,18 @@ type sandboxReady struct {
 	SecretKey   string            `json:"secretKey"`
 	MLEKeyFile  string            `json:"mleKeyFile"`
 	MLEKeyID    string            `json:"mleKeyID"`
+	P12File     string            `json:"p12File"`
+	P12Password string            `json:"p12Password"`
 	Tokens      map[string]string `json:"tokens"`
 	CertFile    string            `json:"certFile,omitempty"`
 	StateDir    string            `json:"stateDir"`
 	FaultHeader string            `json:"faultHeader"`
 	Merchants   []merchantReport  `json:"merchants"`
+
+	// RequestCertFile is CyberSource's request-encryption certificate in PEM, and
+	// RequestHosts the request-host claims accepted besides the Host header.
+	RequestCertFile string   `json:"requestCertFile"`
+	RequestHosts    []string `json:"requestHosts"`
 }
 
 // runSandbox serves the sandbox until ctx ends, which main ties to SIGINT and SIGTERM.
@@ -170,6 +180,7 @@ func (f *sandboxFlags) newServer(ctx context.Context, stateDir string, logger *s
 		return nil, nil, err
 	}
 	setup.config.Logger = logger
+	setup.config.RequestHosts = f.requestHosts.hosts
 	handler, err := sandbox.New(setup.config)
 	if err != nil {
 		return nil, nil, usagef("config: %v", err)
@@ -182,10 +193,15 @@ func (f *sandboxFlags) newServer(ctx context.Context, stateDir string, logger *s
 		SecretKey:   first.SecretKey,
 		MLEKeyFile:  first.MLEKeyFile,
 		MLEKeyID:    first.MLEKeyID,
+		P12File:     first.P12File,
+		P12Password: first.P12Password,
 		Tokens:      setup.tokens,
 		StateDir:    stateDir,
 		FaultHeader: sandbox.FaultHeader,
 		Merchants:   setup.merchants,
+
+		RequestCertFile: setup.requestCertFile,
+		RequestHosts:    f.requestHosts.hosts,
 	}
 
 	server := &http.Server{

@@ -23,8 +23,9 @@ import (
 // sandboxFile is the --config file of `paycreds sandbox`, in JSON or YAML. Every field is
 // optional: what it leaves out is generated.
 type sandboxFile struct {
-	Merchants []merchantEntry `json:"merchants" yaml:"merchants"`
-	Tokens    []tokenEntry    `json:"tokens" yaml:"tokens"`
+	Merchants         []merchantEntry         `json:"merchants" yaml:"merchants"`
+	Tokens            []tokenEntry            `json:"tokens" yaml:"tokens"`
+	RequestEncryption *requestEncryptionEntry `json:"requestEncryption" yaml:"requestEncryption"`
 }
 
 // merchantEntry is one merchant of a sandboxFile.
@@ -38,6 +39,14 @@ type merchantEntry struct {
 	// whose private half is written to the state directory.
 	MLEPublicKeyFile string   `json:"mlePublicKeyFile" yaml:"mlePublicKeyFile"`
 	ProfileIDs       []string `json:"profileIds" yaml:"profileIds"`
+
+	// CertificateFiles are the merchant's certificates for RS256 JWTs (PEM or DER, the
+	// subject's serialNumber is the kid), relative to the config file. Empty means a
+	// generated key and certificate, written to the state directory as a P12 file.
+	CertificateFiles []string `json:"certificateFiles" yaml:"certificateFiles"`
+	// P12Password protects the generated P12 file. Empty means the merchant id, as
+	// CyberSource sets it.
+	P12Password string `json:"p12Password" yaml:"p12Password"`
 }
 
 // tokenEntry is one token of a sandboxFile. Card data left out is filled in by
@@ -101,9 +110,10 @@ func loadSandboxFile(path string) (*sandboxFile, error) {
 // sandboxSetup is the sandbox configuration that `paycreds sandbox` serves, with the
 // merchants and tokens it reports.
 type sandboxSetup struct {
-	config    sandbox.Config
-	merchants []merchantReport
-	tokens    map[string]string // token id to state
+	config          sandbox.Config
+	merchants       []merchantReport
+	tokens          map[string]string // token id to state
+	requestCertFile string            // CyberSource's request-encryption certificate in PEM
 }
 
 // merchantReport describes one merchant in the first output line.
@@ -114,15 +124,21 @@ type merchantReport struct {
 	MLEKeyFile string   `json:"mleKeyFile"` // empty when the config named the public key
 	MLEKeyID   string   `json:"mleKeyID"`
 	ProfileIDs []string `json:"profileIds,omitempty"`
+
+	// P12File and P12Password are the generated P12 file for RS256 JWTs, both empty when
+	// the config named the merchant's certificates.
+	P12File     string `json:"p12File"`
+	P12Password string `json:"p12Password"`
 }
 
 // defaultSandboxMerchantID is the merchant id used when the config names no merchant.
 const defaultSandboxMerchantID = "paycreds_sandbox"
 
 // buildSandboxSetup turns a config file (nil for none) into the sandbox configuration.
-// It generates missing merchants, secrets and MLE key pairs, writes each generated MLE
-// private key to stateDir, and uses the demo tokens when the file lists none. Relative
-// paths in the file are resolved against configDir.
+// It generates missing merchants, secrets, MLE key pairs, P12 files and the
+// request-encryption key pair. It writes each generated MLE private key and P12 file,
+// and the request-encryption certificate, to stateDir, and uses the demo tokens when the
+// file lists none. Relative paths in the file are resolved against configDir.
 func buildSandboxSetup(file *sandboxFile, configDir, stateDir string) (*sandboxSetup, error) {
 	if file == nil {
 		file = &sandboxFile{}
@@ -132,9 +148,17 @@ func buildSandboxSetup(file *sandboxFile, configDir, stateDir string) (*sandboxS
 		entries = []merchantEntry{{ID: defaultSandboxMerchantID}}
 	}
 
-	setup := &sandboxSetup{tokens: map[string]string{}}
+	requestKey, requestCertFile, err := buildRequestEncryptionKey(file.RequestEncryption, configDir, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	setup := &sandboxSetup{tokens: map[string]string{}, requestCertFile: requestCertFile}
+	setup.config.RequestEncryption = requestKey
 	for i, entry := range entries {
 		merchant, report, err := buildMerchant(entry, i+1, configDir, stateDir)
+		if err == nil {
+			err = addMerchantCertificates(&merchant, &report, entry, i+1, requestKey.Certificate, configDir, stateDir)
+		}
 		if err != nil {
 			return nil, usagef("config: merchants[%d]: %v", i, err)
 		}

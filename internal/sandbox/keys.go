@@ -10,8 +10,6 @@ import (
 	"math/big"
 	"time"
 
-	"software.sslmate.com/src/go-pkcs12"
-
 	"github.com/paycreds/tms/internal/p12"
 )
 
@@ -45,6 +43,16 @@ func GenerateRequestEncryptionKey() (*RequestEncryptionKey, error) {
 	return &RequestEncryptionKey{Certificate: cert, PrivateKey: key}, nil
 }
 
+// NewRequestEncryptionKey returns a request-encryption key pair for key, with a fresh
+// certificate shaped as GenerateRequestEncryptionKey makes them.
+func NewRequestEncryptionKey(key *rsa.PrivateKey) (*RequestEncryptionKey, error) {
+	cert, err := NewCertificate(p12.CyberSourceAlias, key)
+	if err != nil {
+		return nil, err
+	}
+	return &RequestEncryptionKey{Certificate: cert, PrivateKey: key}, nil
+}
+
 // GenerateCertificate returns a fresh RSA-2048 key and a self-signed certificate for
 // "serialNumber=<22 random digits>, CN=<commonName>", as CyberSource issues for JWT
 // authentication. The serialNumber attribute is the kid of the key.
@@ -56,14 +64,33 @@ func GenerateCertificate(commonName string) (*x509.Certificate, *rsa.PrivateKey,
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate RSA key: %w", err)
 	}
-	kid, err := randomDigitsNoLeadingZero(22)
+	cert, err := NewCertificate(commonName, key)
 	if err != nil {
 		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// NewCertificate returns a self-signed certificate for key, shaped as GenerateCertificate
+// makes them, with a fresh random kid. It saves the key generation where several
+// certificates may share a key, such as in tests.
+func NewCertificate(commonName string, key *rsa.PrivateKey) (*x509.Certificate, error) {
+	if commonName == "" {
+		return nil, errors.New("the certificate common name is empty")
+	}
+	if key == nil {
+		return nil, errors.New("the certificate key is nil")
+	}
+
+	kid, err := randomDigitsNoLeadingZero(22)
+	if err != nil {
+		return nil, err
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+
 	now := time.Now()
 	template := &x509.Certificate{
 		SerialNumber:          serial,
@@ -75,28 +102,21 @@ func GenerateCertificate(commonName string) (*x509.Certificate, *rsa.PrivateKey,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create certificate: %w", err)
+		return nil, fmt.Errorf("create certificate: %w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parse certificate: %w", err)
+		return nil, fmt.Errorf("parse certificate: %w", err)
 	}
-	return cert, key, nil
+	return cert, nil
 }
 
 // EncodeP12 writes key and cert, and CyberSource's certificate when it is not nil, as a
-// P12 file in the modern format (PBES2, AES-256-CBC), as a CyberSource download would
-// hold them.
+// P12 file laid out as a CyberSource download: the bag friendlyNames are
+// "serialNumber=<kid>,CN=<merchant id>" and CyberSource_SJC_US, by which the official
+// Node SDK finds the certificates. See p12.Encode for the algorithms.
 func EncodeP12(key *rsa.PrivateKey, cert, cyberSource *x509.Certificate, password string) ([]byte, error) {
-	var others []*x509.Certificate
-	if cyberSource != nil {
-		others = append(others, cyberSource)
-	}
-	data, err := pkcs12.Modern.Encode(key, cert, others, password)
-	if err != nil {
-		return nil, fmt.Errorf("encode P12: %w", err)
-	}
-	return data, nil
+	return p12.Encode(key, cert, cyberSource, password)
 }
 
 func randomDigitsNoLeadingZero(n int) (string, error) {

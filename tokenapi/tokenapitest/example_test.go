@@ -93,3 +93,33 @@ func ExampleFaultTransport() {
 	// Output:
 	// 502 text/html; charset=utf-8 true
 }
+
+// A client with JWT authentication and message-level encryption: the JWT is signed with
+// the key of the server's P12 file, the request is encrypted to CyberSource's
+// certificate and the response to the MLE key.
+func ExampleServer_JWTClientOptions() {
+	srv, err := tokenapitest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	client, err := tokenapi.New(append(srv.JWTClientOptions(),
+		tokenapi.WithRequestEncryption(srv.CyberSourceCertificate()),
+		tokenapi.WithResponseEncryption(srv.MLEKeyID()),
+	)...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	creds, err := client.GeneratePaymentCredentials(context.Background(), tokenapitest.VisaTokenID, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(creds.TokenizedCard.Type, creds.TokenizedCard.Number, creds.TokenizedCard.Cryptogram)
+
+	request := srv.Requests()[0]
+	fmt.Println("encrypted request:", request.EncryptedRequest, "encrypted response:", request.EncryptedResponse)
+	// Output:
+	// visa ****0015 [REDACTED]
+	// encrypted request: true encrypted response: true
+}

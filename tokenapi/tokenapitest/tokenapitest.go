@@ -21,6 +21,14 @@
 // Errors carry CyberSource's JSON error bodies, and every response the v-c-correlation-id
 // and uniqueTransactionID headers.
 //
+// It also verifies JWT authentication, RS256 with the key of the merchant's P12 file or
+// HS256 with the shared secret, and message-level encryption. A JWT test is as short:
+//
+//	srv := tokenapitest.NewServer(t)
+//	client, err := tokenapi.New(append(srv.JWTClientOptions(),
+//		tokenapi.WithRequestEncryption(srv.CyberSourceCertificate()),
+//		tokenapi.WithResponseEncryption(srv.MLEKeyID()))...)
+//
 // Faults make the server misbehave on purpose: per token with Token.Fault, or per request
 // with the FaultHeader header (see FaultTransport). The text form is the one
 // `paycreds sandbox` documents, such as "status=503,times=1" or "close-mid-body".
@@ -28,6 +36,7 @@ package tokenapitest
 
 import (
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -68,6 +77,7 @@ type Server struct {
 	sandbox  *sandbox.Server
 	mleKey   *rsa.PrivateKey
 	mleKeyID string
+	jwt      *jwtCredentials
 
 	mu       sync.Mutex
 	requests []Request
@@ -110,6 +120,11 @@ func Start(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	jwt, err := newJWTCredentials(merchant.ID)
+	if err != nil {
+		return nil, err
+	}
+	merchant.Certificates = []*x509.Certificate{jwt.certificate}
 
 	s := &Server{
 		MerchantID: merchant.ID,
@@ -117,13 +132,15 @@ func Start(opts ...Option) (*Server, error) {
 		SecretKey:  merchant.SecretKey,
 		mleKey:     mleKey,
 		mleKeyID:   kid,
+		jwt:        jwt,
 	}
 	s.sandbox, err = sandbox.New(sandbox.Config{
-		Merchants: []sandbox.Merchant{merchant},
-		Tokens:    tokens,
-		Now:       cfg.now,
-		Logger:    cfg.logger,
-		OnRequest: s.record,
+		Merchants:         []sandbox.Merchant{merchant},
+		Tokens:            tokens,
+		RequestEncryption: jwt.requestKey,
+		Now:               cfg.now,
+		Logger:            cfg.logger,
+		OnRequest:         s.record,
 	})
 	if err != nil {
 		return nil, err
@@ -174,6 +191,14 @@ type Request struct {
 	AuthError     string // the reason for a 401, such as "the signature does not match the signing string"
 	CorrelationID string // the v-c-correlation-id response header
 	Fault         string // the fault injected, such as "status=503"; empty for none
+
+	// EncryptedRequest reports a body sent as {"encryptedRequest":"<JWE>"}, and
+	// EncryptedResponse a response sent as {"encryptedResponse":"<JWE>"}.
+	EncryptedRequest  bool
+	EncryptedResponse bool
+	// EncryptionError is the reason an encrypted body was rejected with 400, such as a
+	// JWE encrypted to another certificate. It is empty otherwise.
+	EncryptionError string
 }
 
 // Requests returns the requests handled so far, oldest first. A request appears once its
@@ -193,9 +218,15 @@ func (s *Server) record(rec sandbox.Record) {
 		ErrorType:     rec.ErrorType,
 		CorrelationID: rec.CorrelationID,
 		Fault:         rec.Fault,
+
+		EncryptedRequest:  rec.EncryptedRequest,
+		EncryptedResponse: rec.EncryptedResponse,
 	}
 	if rec.AuthError != nil {
 		r.AuthError = rec.AuthError.Error()
+	}
+	if rec.EncryptionError != nil {
+		r.EncryptionError = rec.EncryptionError.Error()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
