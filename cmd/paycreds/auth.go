@@ -38,7 +38,7 @@ type authFlags struct {
 
 func (f *authFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.auth, "auth", "", "authentication: http-signature or jwt (default http-signature, or jwt when --p12 or --shared-secret-jwt is given)")
-	fs.StringVar(&f.p12File, "p12", "", "P12 file from the CyberSource Business Center, for JWT signed with RS256 (or $"+envP12File+")")
+	fs.StringVar(&f.p12File, "p12", "", "P12 file from the CyberSource Business Center, for JWT signed with RS256 (or $"+envP12File+" with --auth jwt)")
 	fs.StringVar(&f.p12PasswordFile, "p12-password-file", "", "file holding the P12 password (default: $"+envP12Password+", else the merchant id, as CyberSource sets it)")
 	fs.BoolVar(&f.sharedSecretJWT, "shared-secret-jwt", false, "JWT signed with HS256 by the shared secret of --key-id, instead of a P12 key")
 	fs.BoolVar(&f.nodeClaims, "jwt-node-claims", false, "spell JWT claims as the Node SDK does (digest-algorithm, lower-case request-method)")

@@ -188,20 +188,31 @@ func (v *jwtVerifier) authenticate(r *http.Request, body []byte) (*merchantState
 	return merchant, nil
 }
 
-// classifyClaimError maps a jwtauth claim error to the sandbox's reasons.
+// classifyClaimError maps a jwtauth claim error to the sandbox's reasons. The result
+// matches both the reason and err with errors.Is, and its message is err's alone, since
+// the two sentinels say the same thing.
 func classifyClaimError(err error) error {
+	reason := ErrInvalidJWT
 	switch {
 	case errors.Is(err, jwtauth.ErrDigest):
-		return fmt.Errorf("%w: %w", ErrDigestMismatch, err)
+		reason = ErrDigestMismatch
 	case errors.Is(err, jwtauth.ErrExpired):
-		return fmt.Errorf("%w: %w", ErrJWTExpired, err)
+		reason = ErrJWTExpired
 	case errors.Is(err, jwtauth.ErrIssuedInFuture):
-		return fmt.Errorf("%w: %w", ErrClockSkew, err)
+		reason = ErrClockSkew
 	case errors.Is(err, jwtauth.ErrRequestMismatch):
-		return fmt.Errorf("%w: %w", ErrJWTClaimMismatch, err)
+		reason = ErrJWTClaimMismatch
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidJWT, err)
+	return classifiedError{reason: reason, err: err}
 }
+
+// classifiedError is err, also matching reason with errors.Is.
+type classifiedError struct {
+	reason, err error
+}
+
+func (e classifiedError) Error() string   { return e.err.Error() }
+func (e classifiedError) Unwrap() []error { return []error{e.reason, e.err} }
 
 // replayCache records the jti of every accepted JWT until it expires. It is safe for
 // concurrent use.
