@@ -332,8 +332,8 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 	return &EncryptedPaymentCredentials{
 		JWE:                 jwe,
 		KeyID:               header.KeyID,
-		CorrelationID:       sanitizeHeader(resp.Header.Get("v-c-correlation-id")),
-		UniqueTransactionID: sanitizeHeader(resp.Header.Get("uniqueTransactionID")),
+		CorrelationID:       sanitizeHeader(resp.Header.Get(canonicalCorrelationID)),
+		UniqueTransactionID: sanitizeHeader(resp.Header.Get(canonicalUniqueTransactionID)),
 	}, nil
 }
 
@@ -351,10 +351,13 @@ func readLimited(r io.Reader, limit, sizeHint int64) (body []byte, truncated boo
 	return body, false, nil
 }
 
-func (c *Client) logCall(ctx context.Context, operation string, status int, correlationID string, start time.Time, err error, attempt int) {
+// logCall records one attempt at debug level. header is the response's, nil when no
+// response arrived.
+func (c *Client) logCall(ctx context.Context, operation string, status int, header http.Header, start time.Time, err error, attempt int) {
 	if c.logger == nil {
 		return
 	}
+	correlationID := header.Get(canonicalCorrelationID)
 	attrs := []slog.Attr{
 		slog.String("operation", operation),
 		slog.String("host", c.host),

@@ -15,11 +15,13 @@ const (
 	canonicalSignature  = "Signature"
 )
 
-// Canonical forms of the other header names a call sets.
+// Canonical forms of the other header names a call sets or reads. Get and Set accept any
+// case, but canonicalize it first, which allocates unless it is canonical already.
 const (
-	canonicalAccept        = "Accept"
-	canonicalUserAgent     = "User-Agent"
-	canonicalCorrelationID = "V-C-Correlation-Id"
+	canonicalAccept              = "Accept"
+	canonicalUserAgent           = "User-Agent"
+	canonicalCorrelationID       = "V-C-Correlation-Id"
+	canonicalUniqueTransactionID = "Uniquetransactionid"
 )
 
 // setCallHeaders sets Accept, User-Agent and, when correlationID is not empty,
