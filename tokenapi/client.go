@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -295,9 +294,14 @@ func (c *Client) transportError(ctx context.Context, operation, tokenID string, 
 }
 
 // readResponse reads the body through the size limit and turns it into the JWE of a 201
-// or an *APIError.
+// or an *APIError. The body is read into a pooled buffer, so everything returned is
+// copied out of it: the JWE string here, and the body and fields of an *APIError by
+// newAPIError.
 func (c *Client) readResponse(ctx context.Context, operation, tokenID string, resp *http.Response) (*EncryptedPaymentCredentials, error) {
-	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes, resp.ContentLength)
+	buffer := getResponseBuffer()
+	defer buffer.release()
+	body, truncated, err := readLimited(resp.Body, buffer.bytes, c.maxResponseBytes, resp.ContentLength)
+	buffer.bytes = body
 	if err != nil {
 		return nil, c.readError(ctx, operation, tokenID, resp, err)
 	}
@@ -320,7 +324,7 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 			ErrResponseTooLarge, operation, maskTokenID(tokenID), c.maxResponseBytes)
 	}
 
-	jwe := strings.TrimSpace(string(body))
+	jwe := string(bytes.TrimSpace(body))
 	header, err := c.jweHeaders.parse(jwe)
 	if err != nil {
 		var decryptErr *DecryptError
@@ -335,20 +339,6 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 		CorrelationID:       sanitizeHeader(resp.Header.Get(canonicalCorrelationID)),
 		UniqueTransactionID: sanitizeHeader(resp.Header.Get(canonicalUniqueTransactionID)),
 	}, nil
-}
-
-// readLimited reads at most limit bytes of r. truncated reports whether r had more.
-// sizeHint, when positive, is the expected length, such as a Content-Length, and sizes
-// the first buffer.
-func readLimited(r io.Reader, limit, sizeHint int64) (body []byte, truncated bool, err error) {
-	body, err = readAll(io.LimitReader(r, limit+1), min(sizeHint, limit)+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(body)) > limit {
-		return body[:limit], true, nil
-	}
-	return body, false, nil
 }
 
 // logCall records one attempt at debug level. header is the response's, nil when no
