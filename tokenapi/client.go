@@ -215,10 +215,8 @@ func (c *Client) generate(ctx context.Context, version apiVersion, tokenID strin
 // fetch validates the input, sends the call and returns the JWE of a 201 response.
 func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, opts []CallOption) (*EncryptedPaymentCredentials, error) {
 	call := callSettings{profileID: c.profileID}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&call)
-		}
+	if len(opts) > 0 {
+		call = applyCallOptions(call, opts)
 	}
 	if request == nil {
 		request = &PaymentCredentialsRequest{}
@@ -227,6 +225,18 @@ func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, 
 		return nil, err
 	}
 	return c.exchange(ctx, version, tokenID, request, call)
+}
+
+// applyCallOptions returns call with opts applied. The options take the address of a
+// copy of call, which moves that copy to the heap, so fetch calls this only when there
+// are options.
+func applyCallOptions(call callSettings, opts []CallOption) callSettings {
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&call)
+		}
+	}
+	return call
 }
 
 func validateCall(tokenID string, request *PaymentCredentialsRequest, call callSettings) error {
