@@ -41,7 +41,7 @@ func (c *Client) exchange(ctx context.Context, version apiVersion, tokenID strin
 // cause is set when the failure may be retried.
 func (c *Client) attempt(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, call callSettings, attempt int) (result *EncryptedPaymentCredentials, cause *retryCause, err error) {
 	attemptCtx := ctx
-	if c.timeout > 0 {
+	if c.timeout > 0 && !endsWithin(ctx, c.timeout) {
 		var cancel context.CancelFunc
 		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
@@ -103,6 +103,13 @@ func retryCauseOf(err error, attempt int, header http.Header) *retryCause {
 	cause := &retryCause{reason: fmt.Sprintf("%d %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode)), correlationID: apiErr.CorrelationID}
 	cause.retryAfter, cause.hasRetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
 	return cause
+}
+
+// endsWithin reports whether the deadline of ctx is at most d away. A timeout of d would
+// then never fire first, so an attempt needs no context of its own.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) <= d
 }
 
 // attemptError describes a failed attempt. When the client's own timeout ended it, the
