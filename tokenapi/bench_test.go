@@ -90,9 +90,9 @@ func (s *fixedJWEServer) firstRequest() (http.Header, []byte) {
 	return s.header, s.body
 }
 
-func newBenchClient(b *testing.B, url string, auth tokenapi.Option) *tokenapi.Client {
+func newBenchClient(b *testing.B, url string, opts ...tokenapi.Option) *tokenapi.Client {
 	b.Helper()
-	client, err := tokenapi.New(tokenapi.WithBaseURL(url), auth)
+	client, err := tokenapi.New(append([]tokenapi.Option{tokenapi.WithBaseURL(url)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,9 +102,9 @@ func newBenchClient(b *testing.B, url string, auth tokenapi.Option) *tokenapi.Cl
 // benchmarkCall measures GeneratePaymentCredentialsJWE: input checks, the generated
 // request builder, authentication, one loopback round trip, the bounded read and the
 // parse of the JWE header. The JWE is returned unopened.
-func benchmarkCall(b *testing.B, auth tokenapi.Option) {
+func benchmarkCall(b *testing.B, auth tokenapi.Option, more ...tokenapi.Option) {
 	server := startFixedJWEServer(b, readBenchJWE(b))
-	client := newBenchClient(b, server.url, auth)
+	client := newBenchClient(b, server.url, append([]tokenapi.Option{auth}, more...)...)
 	ctx := context.Background()
 
 	b.ReportAllocs()
@@ -177,6 +177,13 @@ var httpSignatureOption = tokenapi.WithHTTPSignature("benchmark_merchant",
 	"e3b0c442-98fc-4c14-9afb-f4c8996fb924", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32)))
 
 func BenchmarkCallHTTPSignature(b *testing.B) { benchmarkCall(b, httpSignatureOption) }
+
+// BenchmarkCallHTTPSignatureNoTimeout is BenchmarkCallHTTPSignature with WithTimeout(0).
+// The floor has no timeout, so the difference between the two is the share of the
+// per-attempt timeout in the gap between the call and its floor.
+func BenchmarkCallHTTPSignatureNoTimeout(b *testing.B) {
+	benchmarkCall(b, httpSignatureOption, tokenapi.WithTimeout(0))
+}
 
 func BenchmarkFloorBarePOST(b *testing.B) {
 	server := startFixedJWEServer(b, readBenchJWE(b))
