@@ -41,26 +41,29 @@ func (c *Client) exchange(ctx context.Context, version apiVersion, tokenID strin
 // cause is set when the failure may be retried.
 func (c *Client) attempt(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, call callSettings, attempt int) (result *EncryptedPaymentCredentials, cause *retryCause, err error) {
 	attemptCtx := ctx
-	if c.timeout > 0 {
+	if c.timeout > 0 && !endsWithin(ctx, c.timeout) {
 		var cancel context.CancelFunc
 		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	// GotConn marks the point after which bytes of the request may reach the server.
-	var connected atomic.Bool
-	traced := httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
-	})
+	// GotConn marks the point after which bytes of the request may reach the server. Only
+	// the retry decision reads it, so the last attempt of a call goes without the trace.
+	var connection *connectionTrace
+	sendCtx := attemptCtx
+	if attempt < c.retry.MaxAttempts {
+		connection = &connectionTrace{}
+		sendCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{GotConn: connection.gotConn})
+	}
 
 	operation := version.operation()
 	start := time.Now()
-	resp, sendErr := c.send(traced, version, tokenID, request, call)
+	resp, sendErr := c.send(sendCtx, version, tokenID, request, call)
 	if sendErr != nil {
 		err = c.attemptError(ctx, attemptCtx, operation, tokenID, 0, sendErr)
-		c.logCall(ctx, operation, 0, "", start, err, attempt)
+		c.logCall(ctx, operation, 0, nil, start, err, attempt)
 		// NOTE: an attempt whose timeout ran out before it got a connection sent nothing,
 		// but it is not retried: only the network errors of isConnectFailure are.
-		if ctx.Err() == nil && attemptCtx.Err() == nil && !connected.Load() && isConnectFailure(sendErr) {
+		if connection != nil && ctx.Err() == nil && attemptCtx.Err() == nil && !connection.connected.Load() && isConnectFailure(sendErr) {
 			cause = &retryCause{reason: "connection failed before the request was sent: " + unwrapURLError(sendErr).Error()}
 		}
 		return nil, cause, err
@@ -68,20 +71,45 @@ func (c *Client) attempt(ctx context.Context, version apiVersion, tokenID string
 	defer resp.Body.Close()
 
 	result, err = c.readResponse(attemptCtx, operation, tokenID, resp)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+	if err == nil {
+		c.logCall(ctx, operation, resp.StatusCode, resp.Header, start, nil, attempt)
+		return result, nil, nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		err = c.attemptError(ctx, attemptCtx, operation, tokenID, resp.StatusCode, err)
 	}
-	c.logCall(ctx, operation, resp.StatusCode, resp.Header.Get("v-c-correlation-id"), start, err, attempt)
+	c.logCall(ctx, operation, resp.StatusCode, resp.Header, start, err, attempt)
+	return nil, retryCauseOf(err, attempt, resp.Header), err
+}
 
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		apiErr.Attempts = attempt
-		if retryableStatus(apiErr.StatusCode) {
-			cause = &retryCause{reason: fmt.Sprintf("%d %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode)), correlationID: apiErr.CorrelationID}
-			cause.retryAfter, cause.hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
+// connectionTrace records whether an attempt got a connection.
+type connectionTrace struct {
+	connected atomic.Bool
+}
+
+func (t *connectionTrace) gotConn(httptrace.GotConnInfo) { t.connected.Store(true) }
+
+// retryCauseOf sets the attempt count of an *APIError and returns the retry cause when
+// its status may be retried. header is the response's.
+func retryCauseOf(err error, attempt int, header http.Header) *retryCause {
+	apiErr, isAPIError := errors.AsType[*APIError](err)
+	if !isAPIError {
+		return nil
 	}
-	return result, cause, err
+	apiErr.Attempts = attempt
+	if !retryableStatus(apiErr.StatusCode) {
+		return nil
+	}
+	cause := &retryCause{reason: fmt.Sprintf("%d %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode)), correlationID: apiErr.CorrelationID}
+	cause.retryAfter, cause.hasRetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	return cause
+}
+
+// endsWithin reports whether the deadline of ctx is at most d away. A timeout of d would
+// then never fire first, so an attempt needs no context of its own.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) <= d
 }
 
 // attemptError describes a failed attempt. When the client's own timeout ended it, the
@@ -131,8 +159,10 @@ func unwrapURLError(err error) error {
 // countAttempts adds the number of attempts to the message of an error that ended a
 // call of several attempts. An *APIError carries the count in its Attempts field.
 func countAttempts(err error, attempts int) error {
-	var apiErr *APIError
-	if err == nil || attempts == 1 || errors.As(err, &apiErr) {
+	if err == nil || attempts == 1 {
+		return err
+	}
+	if _, isAPIError := errors.AsType[*APIError](err); isAPIError {
 		return err
 	}
 	return fmt.Errorf("%w (after %d attempts)", err, attempts)

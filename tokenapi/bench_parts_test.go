@@ -1,20 +1,25 @@
 package tokenapi
 
 // Benchmarks of the steps of one call, so that a regression in BenchmarkCallHTTPSignature
-// can be located: input validation, building the request, signing it, and reading the
-// JWE header of the response.
+// or BenchmarkCallJWT can be located: input validation, building the request, signing it
+// (HTTP Signature or an RS256 JWT), and reading the JWE header of the response.
 
 import (
+	"crypto"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paycreds/tms/gen"
 	"github.com/paycreds/tms/internal/httpsig"
+	"github.com/paycreds/tms/internal/jwtauth"
 )
 
 const (
@@ -55,13 +60,30 @@ func BenchmarkValidateRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildRequest measures the generated request builder: path escaping, JSON
-// encoding of the body and URL parsing.
+// BenchmarkBuildRequest measures building a request as a call does: the JSON encoding of
+// the body, then the generated builder, which escapes the token id into the path, parses
+// URLs three times and sets Content-Type.
 func BenchmarkBuildRequest(b *testing.B) {
+	client := &Client{server: partsServerURL + "/"}
 	request := PaymentCredentialsRequest{PaymentCredentialType: Cryptogram}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := gen.NewPostTokenPaymentCredentialsRequestWithApplicationJSONCharsetUTF8Body(partsServerURL, partsTokenID, &gen.PostTokenPaymentCredentialsParams{}, request); err != nil {
+		body, err := json.Marshal(&request)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := client.newRequest(v2, partsTokenID, "", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeRequest measures the JSON encoding of the body alone.
+func BenchmarkEncodeRequest(b *testing.B) {
+	request := PaymentCredentialsRequest{PaymentCredentialType: Cryptogram}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(&request); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -117,6 +139,68 @@ func BenchmarkFloorSignHMAC(b *testing.B) {
 		mac.Reset()
 		mac.Write(signingString)
 		base64.StdEncoding.Encode(encoded, mac.Sum(sum[:0]))
+	}
+}
+
+// newPartsJWT returns the JWT authentication of WithP12JWT with the fixture P12 key
+// (RSA-2048), and that key.
+func newPartsJWT(b *testing.B) (*jwtAuth, *rsa.PrivateKey) {
+	b.Helper()
+	data, err := os.ReadFile("testdata/fixturemerchant.p12")
+	if err != nil {
+		b.Fatal(err)
+	}
+	file, err := ParseP12(data, "fixturemerchant", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := jwtauth.NewRS256Signer(file.KeyID, file.key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &jwtAuth{merchantID: "fixturemerchant", signer: signer}, file.key
+}
+
+// BenchmarkSignJWT measures the Authorization header JWT authentication adds to one
+// attempt with an RS256 key: a new jti, the claims with the body digest, their JSON
+// encoding and the RSA-2048 signature.
+func BenchmarkSignJWT(b *testing.B) {
+	auth, _ := newPartsJWT(b)
+	req, err := http.NewRequest(http.MethodPost, partsServerURL+"/tms/v2/tokens/"+partsTokenID+"/payment-credentials", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)
+
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := auth.authenticate(req, partsRequestBody, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorSignRSA is the floor of BenchmarkSignJWT: one RSA-2048 PKCS#1 v1.5
+// signature over the SHA-256 digest of a JWS signing input of the same length as the
+// one BenchmarkSignJWT signs.
+func BenchmarkFloorSignRSA(b *testing.B) {
+	auth, key := newPartsJWT(b)
+	req, err := http.NewRequest(http.MethodPost, partsServerURL+"/tms/v2/tokens/"+partsTokenID+"/payment-credentials", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := auth.authenticate(req, partsRequestBody, time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)); err != nil {
+		b.Fatal(err)
+	}
+	token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	signingInput := []byte(strings.Repeat("x", strings.LastIndexByte(token, '.')))
+
+	b.ReportAllocs()
+	for b.Loop() {
+		digest := sha256.Sum256(signingInput)
+		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

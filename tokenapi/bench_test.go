@@ -1,7 +1,7 @@
 package tokenapi_test
 
-// Benchmarks of a whole call and of decryption, each beside its floor: the same work done
-// with the standard library alone. Run each pair in one command so that both halves see
+// Benchmarks of a whole call, with HTTP Signature and with JWT, and of decryption, each
+// beside its floor: the same work done with the standard library alone. Run each pair in one command so that both halves see
 // the same machine, and compare them with benchstat (BENCHMARKS.md has the commands):
 //
 //	go test -run '^$' -bench 'Call|Floor|Decrypt' -benchmem -count 10 ./tokenapi/
@@ -9,6 +9,7 @@ package tokenapi_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rsa"
@@ -22,6 +23,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paycreds/tms/internal/p12"
 	"github.com/paycreds/tms/tokenapi"
 )
 
@@ -88,9 +90,9 @@ func (s *fixedJWEServer) firstRequest() (http.Header, []byte) {
 	return s.header, s.body
 }
 
-func newBenchClient(b *testing.B, url string, auth tokenapi.Option) *tokenapi.Client {
+func newBenchClient(b *testing.B, url string, opts ...tokenapi.Option) *tokenapi.Client {
 	b.Helper()
-	client, err := tokenapi.New(tokenapi.WithBaseURL(url), auth)
+	client, err := tokenapi.New(append([]tokenapi.Option{tokenapi.WithBaseURL(url)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -100,9 +102,9 @@ func newBenchClient(b *testing.B, url string, auth tokenapi.Option) *tokenapi.Cl
 // benchmarkCall measures GeneratePaymentCredentialsJWE: input checks, the generated
 // request builder, authentication, one loopback round trip, the bounded read and the
 // parse of the JWE header. The JWE is returned unopened.
-func benchmarkCall(b *testing.B, auth tokenapi.Option) {
+func benchmarkCall(b *testing.B, auth tokenapi.Option, more ...tokenapi.Option) {
 	server := startFixedJWEServer(b, readBenchJWE(b))
-	client := newBenchClient(b, server.url, auth)
+	client := newBenchClient(b, server.url, append([]tokenapi.Option{auth}, more...)...)
 	ctx := context.Background()
 
 	b.ReportAllocs()
@@ -115,22 +117,28 @@ func benchmarkCall(b *testing.B, auth tokenapi.Option) {
 	stop()
 }
 
-// benchmarkBarePOST is the floor of benchmarkCall: the same request bytes (method, path,
-// headers and body, captured from one call of the client) posted with net/http alone to
-// the same kind of server, reading the whole response. It signs nothing, builds nothing
-// and parses nothing.
-func benchmarkBarePOST(b *testing.B, auth tokenapi.Option) {
-	server := startFixedJWEServer(b, readBenchJWE(b))
+// captureRequest makes one call with auth and returns the headers and body the server
+// received, without the headers the transport adds itself (Accept-Encoding and
+// Content-Length), which it adds again for a bare POST.
+func captureRequest(b *testing.B, server *fixedJWEServer, auth tokenapi.Option) (http.Header, []byte) {
+	b.Helper()
 	client := newBenchClient(b, server.url, auth)
 	if _, err := client.GeneratePaymentCredentialsJWE(context.Background(), benchTokenID, &benchRequest); err != nil {
 		b.Fatal(err)
 	}
 	header, body := server.firstRequest()
-	// The transport adds these itself, as it does for the client.
 	for _, name := range []string{"Accept-Encoding", "Content-Length"} {
 		header.Del(name)
 	}
+	return header, body
+}
 
+// benchmarkBarePOST is the floor of benchmarkCall: the request bytes of one call of the
+// client (method, path, headers and body, from captureRequest) posted with net/http
+// alone to the same kind of server, reading the whole response. It builds nothing and
+// parses nothing. perCall, when not nil, runs once in each iteration, for the work a
+// call cannot avoid besides the round trip, such as an RSA signature.
+func benchmarkBarePOST(b *testing.B, server *fixedJWEServer, header http.Header, body []byte, perCall func()) {
 	// The same transport settings as a Client without WithHTTPClient.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 16
@@ -140,6 +148,9 @@ func benchmarkBarePOST(b *testing.B, auth tokenapi.Option) {
 	b.ReportAllocs()
 	stop := startCPUClock(b)
 	for b.Loop() {
+		if perCall != nil {
+			perCall()
+		}
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
@@ -166,11 +177,71 @@ var httpSignatureOption = tokenapi.WithHTTPSignature("benchmark_merchant",
 	"e3b0c442-98fc-4c14-9afb-f4c8996fb924", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32)))
 
 func BenchmarkCallHTTPSignature(b *testing.B) { benchmarkCall(b, httpSignatureOption) }
-func BenchmarkFloorBarePOST(b *testing.B)     { benchmarkBarePOST(b, httpSignatureOption) }
 
-// TODO: add BenchmarkCallJWT and BenchmarkFloorBarePOSTRS256 here once JWT (RS256)
-// authentication is in tokenapi. The floor is benchmarkBarePOST plus one RSA-2048
-// PKCS#1 v1.5 signature (rsa.SignPKCS1v15 over a SHA-256 digest) in each iteration.
+// BenchmarkCallHTTPSignatureNoTimeout is BenchmarkCallHTTPSignature with WithTimeout(0).
+// The floor has no timeout, so the difference between the two is the share of the
+// per-attempt timeout in the gap between the call and its floor.
+func BenchmarkCallHTTPSignatureNoTimeout(b *testing.B) {
+	benchmarkCall(b, httpSignatureOption, tokenapi.WithTimeout(0))
+}
+
+func BenchmarkFloorBarePOST(b *testing.B) {
+	server := startFixedJWEServer(b, readBenchJWE(b))
+	header, body := captureRequest(b, server, httpSignatureOption)
+	benchmarkBarePOST(b, server, header, body, nil)
+}
+
+// benchP12Merchant is the alias of testdata/fixturemerchant.p12, whose password is the
+// alias too. Its key is RSA-2048, the size of the keys CyberSource issues.
+const benchP12Merchant = "fixturemerchant"
+
+// loadBenchP12 returns the fixture P12 file as the client loads it, and its private key
+// as internal/p12 decodes it, for the floor.
+func loadBenchP12(b *testing.B) (*tokenapi.P12, *rsa.PrivateKey) {
+	b.Helper()
+	data, err := os.ReadFile("testdata/fixturemerchant.p12")
+	if err != nil {
+		b.Fatal(err)
+	}
+	file, err := tokenapi.ParseP12(data, benchP12Merchant, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	contents, err := p12.Parse(data, benchP12Merchant, benchP12Merchant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return file, contents.Key
+}
+
+// BenchmarkCallJWT is BenchmarkCallHTTPSignature with JWT authentication, RS256 with the
+// fixture P12 key: each call signs a new token with RSA-2048 PKCS#1 v1.5.
+func BenchmarkCallJWT(b *testing.B) {
+	file, _ := loadBenchP12(b)
+	benchmarkCall(b, tokenapi.WithP12JWT(benchP12Merchant, file))
+}
+
+// BenchmarkFloorBarePOSTRS256 is the floor of BenchmarkCallJWT: the bare POST of the
+// request bytes of one JWT call, plus one RSA-2048 PKCS#1 v1.5 signature over the SHA-256
+// digest of that call's JWS signing input in each iteration.
+func BenchmarkFloorBarePOSTRS256(b *testing.B) {
+	server := startFixedJWEServer(b, readBenchJWE(b))
+	file, key := loadBenchP12(b)
+	header, body := captureRequest(b, server, tokenapi.WithP12JWT(benchP12Merchant, file))
+	token, ok := strings.CutPrefix(header.Get("Authorization"), "Bearer ")
+	lastDot := strings.LastIndexByte(token, '.')
+	if !ok || lastDot < 0 {
+		b.Fatalf("the JWT call sent no bearer JWS: Authorization is %d bytes", len(header.Get("Authorization")))
+	}
+	signingInput := []byte(token[:lastDot])
+
+	benchmarkBarePOST(b, server, header, body, func() {
+		digest := sha256.Sum256(signingInput)
+		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
 
 // BenchmarkDecrypt opens the fixture JWE with a Decrypter and decodes the credentials.
 func BenchmarkDecrypt(b *testing.B) {

@@ -1,11 +1,12 @@
 package tokenapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,7 +29,8 @@ const (
 // Client calls the Generate Payment Credentials operations. It is safe for concurrent use
 // by multiple goroutines; create one and reuse it.
 type Client struct {
-	api              *gen.Client
+	server           string // the base URL with a trailing slash, for the generated builders
+	sender           authSender
 	httpClient       *http.Client
 	host             string
 	decrypter        *Decrypter // nil when no MLE key is configured
@@ -92,34 +94,30 @@ func New(opts ...Option) (*Client, error) {
 		c.decrypter = d
 	}
 
-	httpClient := newHTTPClient(s.httpClient, &authTransport{auth: s.auth, now: s.now})
-	api, err := gen.NewClient(baseURL.String(), gen.WithHTTPClient(httpClient))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	// The generated builders resolve the operation path against the server URL, so a
+	// trailing slash keeps a path prefix of the base URL, as gen.NewClient does.
+	c.server = baseURL.String()
+	if !strings.HasSuffix(c.server, "/") {
+		c.server += "/"
 	}
-	c.api = api
-	c.httpClient = httpClient
+	c.httpClient = newHTTPClient(s.httpClient)
+	c.sender = authSender{client: c.httpClient, auth: s.auth, now: s.now}
 	return c, nil
 }
 
-// newHTTPClient returns a copy of user (or a new client) whose transport signs requests and
-// which does not follow redirects. A new client's transport requires TLS 1.2 or later and
-// takes proxies from the environment, as http.DefaultTransport does.
-func newHTTPClient(user *http.Client, auth *authTransport) *http.Client {
+// newHTTPClient returns a copy of user (or a new client) that does not follow redirects.
+// A new client's transport requires TLS 1.2 or later and takes proxies from the
+// environment, as http.DefaultTransport does. The transport of user is used as it is.
+func newHTTPClient(user *http.Client) *http.Client {
 	var client http.Client
 	if user != nil {
 		client = *user
-		auth.base = user.Transport
-		if auth.base == nil {
-			auth.base = http.DefaultTransport
-		}
 	} else {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		transport.MaxIdleConnsPerHost = 16
-		auth.base = transport
+		client.Transport = transport
 	}
-	client.Transport = auth
 	client.CheckRedirect = noRedirects
 	return &client
 }
@@ -217,10 +215,8 @@ func (c *Client) generate(ctx context.Context, version apiVersion, tokenID strin
 // fetch validates the input, sends the call and returns the JWE of a 201 response.
 func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, opts []CallOption) (*EncryptedPaymentCredentials, error) {
 	call := callSettings{profileID: c.profileID}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&call)
-		}
+	if len(opts) > 0 {
+		call = applyCallOptions(call, opts)
 	}
 	if request == nil {
 		request = &PaymentCredentialsRequest{}
@@ -229,6 +225,18 @@ func (c *Client) fetch(ctx context.Context, version apiVersion, tokenID string, 
 		return nil, err
 	}
 	return c.exchange(ctx, version, tokenID, request, call)
+}
+
+// applyCallOptions returns call with opts applied. The options take the address of a
+// copy of call, which moves that copy to the heap, so fetch calls this only when there
+// are options.
+func applyCallOptions(call callSettings, opts []CallOption) callSettings {
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&call)
+		}
+	}
+	return call
 }
 
 func validateCall(tokenID string, request *PaymentCredentialsRequest, call callSettings) error {
@@ -253,27 +261,36 @@ func validateCall(tokenID string, request *PaymentCredentialsRequest, call callS
 	return nil
 }
 
-// send builds the request with the generated client and sends it through the signing
-// transport.
+// send encodes the body, builds the request with the generated builder, and hands it to
+// the sender, which signs these exact bytes and sends them. Each attempt calls send, so
+// each attempt is built and signed afresh.
 func (c *Client) send(ctx context.Context, version apiVersion, tokenID string, request *PaymentCredentialsRequest, call callSettings) (*http.Response, error) {
-	var profileID *string
-	if call.profileID != "" {
-		profileID = &call.profileID
+	body, err := json.Marshal(request)
+	if err != nil {
+		return nil, fmt.Errorf("tokenapi: encoding the request body: %w", err)
 	}
-	editor := func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Accept", responseMediaType)
-		req.Header.Set("User-Agent", userAgent)
-		if call.correlationID != "" {
-			req.Header.Set("v-c-correlation-id", call.correlationID)
-		}
-		return nil
+	req, err := c.newRequest(version, tokenID, call.profileID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	setCallHeaders(req.Header, call.correlationID)
+	return c.sender.send(req, body)
+}
+
+// newRequest builds the request of an operation with the generated builder, which escapes
+// the token id into the path and sets Content-Type and profile-id.
+func (c *Client) newRequest(version apiVersion, tokenID, profileID string, body []byte) (*http.Request, error) {
+	var profile *string
+	if profileID != "" {
+		profile = &profileID
 	}
 	if version == v3 {
-		params := &gen.PostTokenPaymentCredentialsV3Params{ProfileID: profileID}
-		return c.api.PostTokenPaymentCredentialsV3WithApplicationJSONCharsetUTF8Body(ctx, tokenID, params, *request, editor)
+		params := &gen.PostTokenPaymentCredentialsV3Params{ProfileID: profile}
+		return gen.NewPostTokenPaymentCredentialsV3RequestWithBody(c.server, tokenID, params, requestContentType, bytes.NewReader(body))
 	}
-	params := &gen.PostTokenPaymentCredentialsParams{ProfileID: profileID}
-	return c.api.PostTokenPaymentCredentialsWithApplicationJSONCharsetUTF8Body(ctx, tokenID, params, *request, editor)
+	params := &gen.PostTokenPaymentCredentialsParams{ProfileID: profile}
+	return gen.NewPostTokenPaymentCredentialsRequestWithBody(c.server, tokenID, params, requestContentType, bytes.NewReader(body))
 }
 
 // transportError wraps a failure to complete the exchange. When the context ended the
@@ -287,9 +304,14 @@ func (c *Client) transportError(ctx context.Context, operation, tokenID string, 
 }
 
 // readResponse reads the body through the size limit and turns it into the JWE of a 201
-// or an *APIError.
+// or an *APIError. The body is read into a pooled buffer, so everything returned is
+// copied out of it: the JWE string here, and the body and fields of an *APIError by
+// newAPIError.
 func (c *Client) readResponse(ctx context.Context, operation, tokenID string, resp *http.Response) (*EncryptedPaymentCredentials, error) {
-	body, truncated, err := readLimited(resp.Body, c.maxResponseBytes, resp.ContentLength)
+	buffer := getResponseBuffer()
+	defer buffer.release()
+	body, truncated, err := readLimited(resp.Body, buffer.bytes, c.maxResponseBytes, resp.ContentLength)
+	buffer.bytes = body
 	if err != nil {
 		return nil, c.readError(ctx, operation, tokenID, resp, err)
 	}
@@ -312,7 +334,7 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 			ErrResponseTooLarge, operation, maskTokenID(tokenID), c.maxResponseBytes)
 	}
 
-	jwe := strings.TrimSpace(string(body))
+	jwe := string(bytes.TrimSpace(body))
 	header, err := c.jweHeaders.parse(jwe)
 	if err != nil {
 		var decryptErr *DecryptError
@@ -324,29 +346,18 @@ func (c *Client) readResponse(ctx context.Context, operation, tokenID string, re
 	return &EncryptedPaymentCredentials{
 		JWE:                 jwe,
 		KeyID:               header.KeyID,
-		CorrelationID:       sanitizeHeader(resp.Header.Get("v-c-correlation-id")),
-		UniqueTransactionID: sanitizeHeader(resp.Header.Get("uniqueTransactionID")),
+		CorrelationID:       sanitizeHeader(resp.Header.Get(canonicalCorrelationID)),
+		UniqueTransactionID: sanitizeHeader(resp.Header.Get(canonicalUniqueTransactionID)),
 	}, nil
 }
 
-// readLimited reads at most limit bytes of r. truncated reports whether r had more.
-// sizeHint, when positive, is the expected length, such as a Content-Length, and sizes
-// the first buffer.
-func readLimited(r io.Reader, limit, sizeHint int64) (body []byte, truncated bool, err error) {
-	body, err = readAll(io.LimitReader(r, limit+1), min(sizeHint, limit)+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(body)) > limit {
-		return body[:limit], true, nil
-	}
-	return body, false, nil
-}
-
-func (c *Client) logCall(ctx context.Context, operation string, status int, correlationID string, start time.Time, err error, attempt int) {
+// logCall records one attempt at debug level. header is the response's, nil when no
+// response arrived.
+func (c *Client) logCall(ctx context.Context, operation string, status int, header http.Header, start time.Time, err error, attempt int) {
 	if c.logger == nil {
 		return
 	}
+	correlationID := header.Get(canonicalCorrelationID)
 	attrs := []slog.Attr{
 		slog.String("operation", operation),
 		slog.String("host", c.host),

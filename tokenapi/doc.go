@@ -11,9 +11,9 @@
 // Requests are authenticated with HTTP Signature (HMAC-SHA256 over host, date, request
 // target, body digest and merchant id, WithHTTPSignature) or with a JWT, which CyberSource
 // recommends for new integrations: RS256 with the key of a P12 file (WithP12JWT) or HS256
-// with the shared secret (WithSharedSecretJWT). Signing happens in the Client's
-// transport, once per attempt, over the exact bytes and escaped path sent, with a fresh
-// jti and iat for every attempt.
+// with the shared secret (WithSharedSecretJWT). The Client signs each attempt just
+// before handing it to net/http, over the exact bytes and escaped path sent, with a
+// fresh jti and iat for every attempt.
 //
 // With JWT, request bodies can be encrypted to CyberSource's certificate
 // (WithRequestEncryption) and responses to the merchant's MLE key

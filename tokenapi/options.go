@@ -151,9 +151,10 @@ func WithLegacyJWEAlgorithms() Option {
 }
 
 // WithHTTPClient sends requests through client, for example one with a proxy, a client
-// certificate or instrumentation. The Client copies it, wraps its Transport (nil means
-// http.DefaultTransport) with request signing, and does not follow redirects. The TLS
-// settings of client are used as they are.
+// certificate or instrumentation. The Client copies it and does not follow redirects.
+// Requests reach its Transport (nil means http.DefaultTransport) already signed, so a
+// Transport that changes the path or the body breaks the signature. The TLS settings of
+// client are used as they are.
 func WithHTTPClient(client *http.Client) Option {
 	return func(s *settings) error {
 		if client == nil {

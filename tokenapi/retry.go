@@ -35,8 +35,8 @@ import (
 // free: each one is a new request that CyberSource and the card network's token service
 // process.
 //
-// Every attempt builds the request anew and passes it through the signing transport, so
-// it carries its own date, digest and signature. Zero fields take the values of
+// Every attempt builds the request anew and signs it, so it carries its own date, digest
+// and signature. Zero fields take the values of
 // DefaultRetryPolicy.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first included. 1 turns retries off.

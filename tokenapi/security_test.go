@@ -21,9 +21,9 @@ func TestDefaultTransportSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport, ok := client.httpClient.Transport.(*authTransport).base.(*http.Transport)
+	transport, ok := client.httpClient.Transport.(*http.Transport)
 	if !ok {
-		t.Fatalf("the base transport is a %T, want a clone of http.DefaultTransport", client.httpClient.Transport.(*authTransport).base)
+		t.Fatalf("the transport is a %T, want a clone of http.DefaultTransport", client.httpClient.Transport)
 	}
 	if transport == http.DefaultTransport {
 		t.Error("the client changes http.DefaultTransport instead of a clone")
@@ -135,7 +135,7 @@ func TestProxyChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := client.httpClient.Transport.(*authTransport).base.(*http.Transport)
+	transport := client.httpClient.Transport.(*http.Transport)
 	probe, err := http.NewRequest(http.MethodPost, Sandbox.BaseURL()+"/tms/v2/tokens/x/payment-credentials", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -179,6 +179,27 @@ func TestCallerDeadlineIsReported(t *testing.T) {
 	server.awaitClosed(t)
 }
 
+// TestTimeoutBeforeCallerDeadline checks that the client's timeout still ends an attempt
+// when the caller's context has a later deadline, and is named in the error.
+func TestTimeoutBeforeCallerDeadline(t *testing.T) {
+	server := startHangingServer(t, "")
+	client := stubClient(t, server.url, tokenapi.WithTimeout(50*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	err := awaitError(t, callInBackground(func() error {
+		_, err := client.GeneratePaymentCredentialsJWE(ctx, "7030000000000011111", nil)
+		return err
+	}))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want context.DeadlineExceeded", err)
+	}
+	if !strings.Contains(err.Error(), "within the timeout of 50ms (set with WithTimeout)") {
+		t.Errorf("message %q does not name the client's timeout", err)
+	}
+	server.awaitClosed(t)
+}
+
 func TestCancelledContextSendsNothing(t *testing.T) {
 	server := startHangingServer(t, "")
 	client := stubClient(t, server.url, tokenapi.WithRetry(tokenapi.RetryPolicy{}))

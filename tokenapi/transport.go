@@ -1,9 +1,6 @@
 package tokenapi
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -17,51 +14,24 @@ type authenticator interface {
 	authenticate(req *http.Request, body []byte, now time.Time) error
 }
 
-// authTransport signs every attempt of every request: it clones the request, reads the
-// body once, and hands the exact bytes and one clock reading to the authenticator. A
-// retry or a redirect passes through RoundTrip again and is signed afresh.
-type authTransport struct {
-	base http.RoundTripper
-	auth authenticator
-	now  func() time.Time
+// authSender signs each attempt of a request and sends it with client. It signs the
+// request in place, just before client.Do, over the path and body that client sends.
+// The client follows no redirects, so net/http sends a signed request once, or again
+// unchanged when a reused connection failed before any byte of it was written.
+type authSender struct {
+	client *http.Client
+	auth   authenticator
+	now    func() time.Time
 }
 
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := readRequestBody(req)
-	if err != nil {
+// send authenticates req over body, the exact bytes of req.Body, with one clock reading,
+// and sends it. req must be built for this attempt alone, because authentication sets
+// its headers and may replace its body.
+func (s *authSender) send(req *http.Request, body []byte) (*http.Response, error) {
+	if err := s.auth.authenticate(req, body, s.now()); err != nil {
 		return nil, err
 	}
-
-	signed := req.Clone(req.Context())
-	signed.Body = io.NopCloser(bytes.NewReader(body))
-	signed.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	signed.ContentLength = int64(len(body))
-	if err := t.auth.authenticate(signed, body, t.now()); err != nil {
-		return nil, err
-	}
-	return t.base.RoundTrip(signed)
-}
-
-// CloseIdleConnections closes the idle connections of the wrapped transport, when it
-// has a CloseIdleConnections method, so that http.Client.CloseIdleConnections reaches it.
-func (t *authTransport) CloseIdleConnections() {
-	if closer, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		closer.CloseIdleConnections()
-	}
-}
-
-// readRequestBody returns the body bytes of req and closes req.Body, as a RoundTripper
-// must.
-func readRequestBody(req *http.Request) ([]byte, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil
-	}
-	defer req.Body.Close()
-	body, err := readAll(req.Body, max(req.ContentLength, 0)+1)
-	if err != nil {
-		return nil, fmt.Errorf("tokenapi: reading the request body to sign it: %w", err)
-	}
-	return body, nil
+	return s.client.Do(req)
 }
 
 // httpSignatureAuth adds CyberSource HTTP Signature headers: v-c-merchant-id, date, host,

@@ -15,6 +15,26 @@ const (
 	canonicalSignature  = "Signature"
 )
 
+// Canonical forms of the other header names a call sets or reads. Get and Set accept any
+// case, but canonicalize it first, which allocates unless it is canonical already.
+const (
+	canonicalAccept              = "Accept"
+	canonicalUserAgent           = "User-Agent"
+	canonicalCorrelationID       = "V-C-Correlation-Id"
+	canonicalUniqueTransactionID = "Uniquetransactionid"
+)
+
+// setCallHeaders sets Accept, User-Agent and, when correlationID is not empty,
+// v-c-correlation-id on h. Like setSignatureHeaders, it uses one backing array.
+func setCallHeaders(h http.Header, correlationID string) {
+	values := []string{responseMediaType, userAgent, correlationID}
+	h[canonicalAccept] = values[0:1:1]
+	h[canonicalUserAgent] = values[1:2:2]
+	if correlationID != "" {
+		h[canonicalCorrelationID] = values[2:3:3]
+	}
+}
+
 // setSignatureHeaders sets the headers of HTTP Signature on h, leaving out the digest when
 // it is empty. The values share one backing array, and each slice is capped at length
 // one, so an append to one header's values copies them instead of writing over the next.

@@ -67,7 +67,7 @@ func loadSignatureVectors(t testing.TB) []signatureVector {
 	return file.Vectors
 }
 
-// withClock replaces the clock the transport reads once per attempt.
+// withClock replaces the clock the sender reads once per attempt.
 func withClock(now func() time.Time) Option {
 	return func(s *settings) error {
 		s.now = now
@@ -189,8 +189,8 @@ func assertVectorHeaders(t *testing.T, v signatureVector, got receivedRequest) {
 	}
 }
 
-// TestTransportReproducesSDKVectors sends each vector's exact body through the signing
-// transport, over TLS on loopback to a server holding a certificate for the vector's
+// TestTransportReproducesSDKVectors sends each vector's exact body through the sender
+// that signs each attempt, over TLS on loopback to a server holding a certificate for the vector's
 // host, with the clock pinned to the vector's date.
 func TestTransportReproducesSDKVectors(t *testing.T) {
 	for _, v := range loadSignatureVectors(t) {
@@ -204,17 +204,18 @@ func TestTransportReproducesSDKVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			client := newHTTPClient(server.client, &authTransport{
-				auth: &httpSignatureAuth{merchantID: v.MerchantID, signerID: v.MerchantIDInSignature, signer: signer},
-				now:  pinnedClock(t, v.Date),
-			})
+			sender := authSender{
+				client: newHTTPClient(server.client),
+				auth:   &httpSignatureAuth{merchantID: v.MerchantID, signerID: v.MerchantIDInSignature, signer: signer},
+				now:    pinnedClock(t, v.Date),
+			}
 
 			req, err := http.NewRequest(http.MethodPost, "https://"+v.Host+v.Path, strings.NewReader(v.Body))
 			if err != nil {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/json")
-			resp, err := client.Do(req)
+			resp, err := sender.send(req, []byte(v.Body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +347,7 @@ func TestEachCallSignedAfresh(t *testing.T) {
 }
 
 // TestTransportSignsEscapedPath sends a token id with reserved characters through the
-// generated client, bypassing the Client's input check, and verifies that the escaped
+// generated builder, bypassing the Client's input check, and verifies that the escaped
 // path as sent is what was signed.
 func TestTransportSignsEscapedPath(t *testing.T) {
 	server := newImpersonatingServer(t, Sandbox.Host())
@@ -355,7 +356,7 @@ func TestTransportSignsEscapedPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := client.api.PostTokenPaymentCredentialsWithApplicationJSONCharsetUTF8Body(context.Background(), "a b/c", nil, PaymentCredentialsRequest{})
+	resp, err := client.send(context.Background(), v2, "a b/c", &PaymentCredentialsRequest{}, callSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,8 @@
 // digest header, the signing string and the HMAC-SHA256 signature header.
 //
 // The functions are pure. Given the method, host, escaped request target, date, body and
-// key they return header values, so the client's transport and the sandbox's verifier
-// share them and the official SDK's vectors test them.
+// key they return header values, so the client and the sandbox's verifier share them
+// and the official SDK's vectors test them.
 package httpsig
 
 import (

@@ -4,7 +4,7 @@
 // a fresh jti.
 //
 // The functions are pure. Given the request, the time, the jti and the key they return
-// the token, so the client's transport and the sandbox's verifier share them, and the
+// the token, so the client and the sandbox's verifier share them, and the
 // tokens recorded from the official Node SDK test them.
 package jwtauth
 
