@@ -168,15 +168,7 @@ func TestNothingSecretInJWTOutput(t *testing.T) {
 		return []tokenapi.CallOption{tokenapi.WithCorrelationID("fault-" + name)}
 	}
 	cryptogram := &tokenapi.PaymentCredentialsRequest{PaymentCredentialType: tokenapi.Cryptogram}
-	calls := []struct {
-		name    string
-		client  *tokenapi.Client
-		version int
-		jwe     bool
-		tokenID string
-		request *tokenapi.PaymentCredentialsRequest
-		opts    []tokenapi.CallOption
-	}{
+	calls := []redactionCall{
 		{name: "P12 v2 both encryptions", client: p12Both, version: 2, tokenID: sandbox.DemoVisaTokenID},
 		{name: "P12 v3 card details", client: p12Both, version: 3, tokenID: sandbox.DemoNoNetworkTokenID},
 		{name: "P12 Node claims", client: p12NodeClaims, version: 3, tokenID: sandbox.DemoAmericanExpressTokenID},
@@ -199,42 +191,7 @@ func TestNothingSecretInJWTOutput(t *testing.T) {
 		{name: "invalid input", client: p12Both, version: 2, tokenID: "../" + sandbox.DemoVisaTokenID},
 	}
 
-	succeeded := 0
-	for _, c := range calls {
-		var value any
-		var err error
-		switch {
-		case c.jwe && c.version == 3:
-			value, err = c.client.GeneratePaymentCredentialsV3JWE(ctx, c.tokenID, c.request, c.opts...)
-		case c.jwe:
-			value, err = c.client.GeneratePaymentCredentialsJWE(ctx, c.tokenID, c.request, c.opts...)
-		case c.version == 3:
-			value, err = c.client.GeneratePaymentCredentialsV3(ctx, c.tokenID, c.request, c.opts...)
-		default:
-			value, err = c.client.GeneratePaymentCredentials(ctx, c.tokenID, c.request, c.opts...)
-		}
-		if err != nil {
-			out.addError(c.name, err)
-			continue
-		}
-		succeeded++
-		out.addValue(c.name+" result", value)
-		switch v := value.(type) {
-		case *tokenapi.PaymentCredentials:
-			secrets.add(c.name+" cryptogram", v.TokenizedCard.Cryptogram.Reveal())
-			secrets.add(c.name+" security code", v.TokenizedCard.SecurityCode.Reveal())
-			secrets.add(c.name+" card number", v.Card.Number.Reveal())
-			secrets.add(c.name+" network token", v.TokenizedCard.Number.Reveal())
-		case *tokenapi.EncryptedPaymentCredentials:
-			creds, err := p12Both.Decrypt(v.JWE)
-			if err != nil {
-				t.Fatalf("%s: decrypting the JWE: %v", c.name, err)
-			}
-			secrets.add(c.name+" cryptogram", creds.TokenizedCard.Cryptogram.Reveal())
-			secrets.add(c.name+" security code", creds.TokenizedCard.SecurityCode.Reveal())
-			out.addValue(c.name+" decrypted", creds)
-		}
-	}
+	succeeded := driveRedactionCalls(t, ctx, calls, p12Both, &out, secrets)
 	if succeeded != 8 {
 		t.Errorf("%d calls succeeded, want 8", succeeded)
 	}

@@ -313,17 +313,8 @@ func TestNothingSecretInAnyOutput(t *testing.T) {
 
 	ctx := context.Background()
 	fault := func(name string) tokenapi.CallOption { return tokenapi.WithCorrelationID("fault-" + name) }
-	type call struct {
-		name    string
-		client  *tokenapi.Client
-		version int
-		jwe     bool
-		tokenID string
-		request *tokenapi.PaymentCredentialsRequest
-		opts    []tokenapi.CallOption
-	}
 	cryptogram := &tokenapi.PaymentCredentialsRequest{PaymentCredentialType: tokenapi.Cryptogram}
-	calls := []call{
+	calls := []redactionCall{
 		{name: "v2 visa", client: client, version: 2, tokenID: sandbox.DemoVisaTokenID},
 		{name: "v2 mastercard", client: client, version: 2, tokenID: sandbox.DemoMastercardTokenID, request: cryptogram},
 		{name: "v3 amex", client: client, version: 3, tokenID: sandbox.DemoAmericanExpressTokenID},
@@ -355,42 +346,7 @@ func TestNothingSecretInAnyOutput(t *testing.T) {
 		{name: "invalid input", client: client, version: 2, tokenID: "../" + sandbox.DemoVisaTokenID},
 	}
 
-	succeeded := 0
-	for _, c := range calls {
-		var value any
-		var err error
-		switch {
-		case c.jwe && c.version == 3:
-			value, err = c.client.GeneratePaymentCredentialsV3JWE(ctx, c.tokenID, c.request, c.opts...)
-		case c.jwe:
-			value, err = c.client.GeneratePaymentCredentialsJWE(ctx, c.tokenID, c.request, c.opts...)
-		case c.version == 3:
-			value, err = c.client.GeneratePaymentCredentialsV3(ctx, c.tokenID, c.request, c.opts...)
-		default:
-			value, err = c.client.GeneratePaymentCredentials(ctx, c.tokenID, c.request, c.opts...)
-		}
-		if err != nil {
-			out.addError(c.name, err)
-			continue
-		}
-		succeeded++
-		out.addValue(c.name+" result", value)
-		switch v := value.(type) {
-		case *tokenapi.PaymentCredentials:
-			secrets.add(c.name+" cryptogram", v.TokenizedCard.Cryptogram.Reveal())
-			secrets.add(c.name+" security code", v.TokenizedCard.SecurityCode.Reveal())
-			secrets.add(c.name+" card number", v.Card.Number.Reveal())
-			secrets.add(c.name+" network token", v.TokenizedCard.Number.Reveal())
-		case *tokenapi.EncryptedPaymentCredentials:
-			creds, err := client.Decrypt(v.JWE)
-			if err != nil {
-				t.Fatalf("%s: decrypting the JWE: %v", c.name, err)
-			}
-			secrets.add(c.name+" cryptogram", creds.TokenizedCard.Cryptogram.Reveal())
-			secrets.add(c.name+" security code", creds.TokenizedCard.SecurityCode.Reveal())
-			out.addValue(c.name+" decrypted", creds)
-		}
-	}
+	succeeded := driveRedactionCalls(t, ctx, calls, client, &out, secrets)
 	if succeeded != 8 {
 		t.Errorf("%d calls succeeded, want 8", succeeded)
 	}
@@ -467,6 +423,61 @@ func TestNothingSecretInAnyOutput(t *testing.T) {
 }
 
 // generateTestKey returns a fresh RSA-2048 key.
+// redactionCall is one call a redaction test makes.
+type redactionCall struct {
+	name    string
+	client  *tokenapi.Client
+	version int
+	jwe     bool
+	tokenID string
+	request *tokenapi.PaymentCredentialsRequest
+	opts    []tokenapi.CallOption
+}
+
+// driveRedactionCalls makes each call, records its error or its printed result in out,
+// and adds the card data of each success to secrets, opening a returned JWE with
+// decrypter. It returns the number of calls that succeeded.
+func driveRedactionCalls(t *testing.T, ctx context.Context, calls []redactionCall, decrypter *tokenapi.Client, out *outputs, secrets *secretSet) int {
+	t.Helper()
+	succeeded := 0
+	for _, c := range calls {
+		var value any
+		var err error
+		switch {
+		case c.jwe && c.version == 3:
+			value, err = c.client.GeneratePaymentCredentialsV3JWE(ctx, c.tokenID, c.request, c.opts...)
+		case c.jwe:
+			value, err = c.client.GeneratePaymentCredentialsJWE(ctx, c.tokenID, c.request, c.opts...)
+		case c.version == 3:
+			value, err = c.client.GeneratePaymentCredentialsV3(ctx, c.tokenID, c.request, c.opts...)
+		default:
+			value, err = c.client.GeneratePaymentCredentials(ctx, c.tokenID, c.request, c.opts...)
+		}
+		if err != nil {
+			out.addError(c.name, err)
+			continue
+		}
+		succeeded++
+		out.addValue(c.name+" result", value)
+		switch v := value.(type) {
+		case *tokenapi.PaymentCredentials:
+			secrets.add(c.name+" cryptogram", v.TokenizedCard.Cryptogram.Reveal())
+			secrets.add(c.name+" security code", v.TokenizedCard.SecurityCode.Reveal())
+			secrets.add(c.name+" card number", v.Card.Number.Reveal())
+			secrets.add(c.name+" network token", v.TokenizedCard.Number.Reveal())
+		case *tokenapi.EncryptedPaymentCredentials:
+			creds, err := decrypter.Decrypt(v.JWE)
+			if err != nil {
+				t.Fatalf("%s: decrypting the JWE: %v", c.name, err)
+			}
+			secrets.add(c.name+" cryptogram", creds.TokenizedCard.Cryptogram.Reveal())
+			secrets.add(c.name+" security code", creds.TokenizedCard.SecurityCode.Reveal())
+			out.addValue(c.name+" decrypted", creds)
+		}
+	}
+	return succeeded
+}
+
 func generateTestKey(t *testing.T) *rsa.PrivateKey {
 	t.Helper()
 	_, key, err := sandbox.GenerateMerchant("key_only")
