@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/paycreds/tms/internal/sandbox"
 	"github.com/paycreds/tms/tokenapi"
 )
 
@@ -52,6 +54,7 @@ type getFlags struct {
 	clientCert      string
 	clientKey       string
 	caCert          string
+	sandboxFault    string
 	retries         int
 	verbose         bool
 	authFlags
@@ -80,6 +83,7 @@ func (f *getFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientCert, "client-cert", "", "PEM certificate for mutual TLS, as the mutual-tls-* environments require (with --client-key)")
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM private key of --client-cert")
 	fs.StringVar(&f.caCert, "ca-cert", "", "PEM file of extra root certificates to trust, such as a TLS-inspecting proxy's")
+	fs.StringVar(&f.sandboxFault, "sandbox-fault", "", "fault for paycreds sandbox to inject, sent in its "+sandbox.FaultHeader+" header, such as status=503 or close-mid-body; loopback --base-url only")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "print full card numbers, cryptograms and security codes")
 	fs.BoolVar(&f.raw, "raw", false, "print the JWE as received, without decrypting it (no MLE key needed)")
@@ -190,6 +194,9 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 	opts = append(opts, tokenapi.WithEnvironment(env))
 	if baseURL != "" {
 		opts = append(opts, tokenapi.WithBaseURL(baseURL))
+		if u, err := url.Parse(baseURL); err == nil && u.Host != "" {
+			a.server = "the server at " + u.Host
+		}
 	}
 
 	merchantID := firstNonEmpty(f.merchantID, a.getenv(envMerchantID))
@@ -219,7 +226,7 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 		opts = append(opts, tokenapi.WithDefaultProfileID(profileID))
 	}
 
-	httpClient, err := f.httpClient()
+	httpClient, err := f.httpClient(baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +242,9 @@ func (f *getFlags) newClient(a *app) (*tokenapi.Client, error) {
 }
 
 // httpClient returns an *http.Client with the TLS settings of --client-cert, --client-key
-// and --ca-cert, or nil when none is given.
-func (f *getFlags) httpClient() (*http.Client, error) {
-	if f.clientCert == "" && f.clientKey == "" && f.caCert == "" {
+// and --ca-cert and the header of --sandbox-fault, or nil when none is given.
+func (f *getFlags) httpClient(baseURL string) (*http.Client, error) {
+	if f.clientCert == "" && f.clientKey == "" && f.caCert == "" && f.sandboxFault == "" {
 		return nil, nil
 	}
 	config := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -267,7 +274,29 @@ func (f *getFlags) httpClient() (*http.Client, error) {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = config
-	return &http.Client{Transport: transport}, nil
+	if f.sandboxFault == "" {
+		return &http.Client{Transport: transport}, nil
+	}
+
+	if loopback, err := isLoopbackURL(baseURL); err != nil || !loopback {
+		return nil, usagef("--sandbox-fault controls paycreds sandbox and is sent only to a loopback --base-url such as http://127.0.0.1:PORT; got %q", baseURL)
+	}
+	if _, err := sandbox.ParseFault(f.sandboxFault); err != nil {
+		return nil, usagef("--sandbox-fault: %v", err)
+	}
+	return &http.Client{Transport: headerTransport{base: transport, name: sandbox.FaultHeader, value: f.sandboxFault}}, nil
+}
+
+// headerTransport adds one header to every request.
+type headerTransport struct {
+	base        http.RoundTripper
+	name, value string
+}
+
+func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.Header.Set(t.name, t.value)
+	return t.base.RoundTrip(out)
 }
 
 // secretKey reads the shared secret from --secret-key-file or the environment.

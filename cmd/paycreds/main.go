@@ -43,6 +43,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv env
+
+	// server names the server that returned an API error, such as "the server at
+	// 127.0.0.1:8080". Empty means CyberSource.
+	server string
 }
 
 func commands() []command {
@@ -113,6 +117,10 @@ func (a *app) fail(command string, err error) int {
 		fmt.Fprintf(a.stderr, "Run 'paycreds %s -h' for help.\n", command)
 		return exitUsage
 	}
-	printError(a.stderr, "paycreds "+command+": ", "CyberSource", err)
+	server := a.server
+	if server == "" {
+		server = "CyberSource"
+	}
+	printError(a.stderr, "paycreds "+command+": ", server, err)
 	return exitError
 }

@@ -188,18 +188,6 @@ func TestSandboxCommandServes(t *testing.T) {
 	}
 }
 
-// headerTransport sets one header on every request and sends it with base.
-type headerTransport struct {
-	base        http.RoundTripper
-	name, value string
-}
-
-func (h headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	out.Header.Set(h.name, h.value)
-	return h.base.RoundTrip(out)
-}
-
 func TestSandboxCommandTLS(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "state")
 	rs := startSandboxCommand(t, "--tls", "--state-dir", stateDir)
@@ -460,5 +448,37 @@ func TestSandboxCommandConnectionCap(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("the second client after the first closed: %v", err)
+	}
+}
+
+func TestGetSandboxFault(t *testing.T) {
+	// 502 is a fault that keeps to the spec, which the sandbox of startSandbox checks.
+	fx := startSandbox(t)
+	res := runCommand(t, fx.env, "", "get", "--sandbox-fault", "status=502", sandbox.DemoVisaTokenID)
+	if res.code != exitError || !strings.Contains(res.stderr, "502 Bad Gateway") {
+		t.Errorf("status=502: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "the server at 127.0.0.1:") {
+		t.Errorf("the error does not name the local server:\n%s", res.stderr)
+	}
+
+	res = runCommand(t, fx.env, "", "get", "--sandbox-fault", "status=502", "--retries", "1", sandbox.DemoVisaTokenID)
+	if res.code != exitError {
+		t.Errorf("a header fault applies to every attempt, so the retry fails too: exit %d", res.code)
+	}
+
+	res = runCommand(t, fx.env, "", "get", "--sandbox-fault", "teapot", sandbox.DemoVisaTokenID)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "--sandbox-fault") {
+		t.Errorf("invalid fault: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+
+	remote := map[string]string{}
+	for k, v := range fx.env {
+		remote[k] = v
+	}
+	delete(remote, envBaseURL)
+	res = runCommand(t, remote, "", "get", "--sandbox-fault", "status=502", sandbox.DemoVisaTokenID)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "loopback --base-url") {
+		t.Errorf("fault without a loopback base URL: exit %d, stderr:\n%s", res.code, res.stderr)
 	}
 }

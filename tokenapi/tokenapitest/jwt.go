@@ -85,6 +85,17 @@ func (s *Server) JWTClientOptions() []tokenapi.Option {
 	}
 }
 
+// SharedSecretJWTClientOptions returns the tokenapi options that point a Client at the
+// server with a JWT signed with HS256 by the merchant's shared secret: its base URL, the
+// merchant id, key id and secret, and the MLE private key.
+func (s *Server) SharedSecretJWTClientOptions() []tokenapi.Option {
+	return []tokenapi.Option{
+		tokenapi.WithBaseURL(s.URL),
+		tokenapi.WithSharedSecretJWT(s.MerchantID, s.KeyID, s.SecretKey),
+		tokenapi.WithMLEKey(s.mleKey),
+	}
+}
+
 // P12 returns the merchant's P12 file as tokenapi.ParseP12 reads it. The server accepts
 // RS256 JWTs signed with its key, and its CyberSourceCertificate is the server's
 // request-encryption certificate.

@@ -118,13 +118,10 @@ func TestJWTFromP12Data(t *testing.T) {
 
 func TestJWTSharedSecret(t *testing.T) {
 	srv := tokenapitest.NewServer(t, tokenapitest.WithMLEKey(sharedKey()))
-	client, err := tokenapi.New(
-		tokenapi.WithBaseURL(srv.URL),
-		tokenapi.WithSharedSecretJWT(srv.MerchantID, srv.KeyID, srv.SecretKey),
-		tokenapi.WithMLEKey(srv.MLEKey()),
+	client, err := tokenapi.New(append(srv.SharedSecretJWTClientOptions(),
 		tokenapi.WithRequestEncryption(srv.CyberSourceCertificate()),
 		tokenapi.WithJWTClaimStyle(tokenapi.JWTClaimsNodeSDK),
-	)
+	)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,8 @@ func (s *Server) Close() { s.http.Close() }
 
 // ClientOptions returns the tokenapi options that point a Client at the server: its base
 // URL, the merchant's HTTP Signature credentials and the MLE private key. Options passed
-// to tokenapi.New after them add to or override them.
+// to tokenapi.New after them add to them; a second authentication option is an error, so
+// for JWT use JWTClientOptions or SharedSecretJWTClientOptions instead.
 func (s *Server) ClientOptions() []tokenapi.Option {
 	return []tokenapi.Option{
 		tokenapi.WithBaseURL(s.URL),
