@@ -293,7 +293,7 @@ func TestProfileIDIsSentAndChecked(t *testing.T) {
 	}
 }
 
-// stubServer answers every request with fixed status, content type and body, as a proxy
+// stubServer responds to every request with fixed status, content type and body, as a proxy
 // or a broken server in front of CyberSource might.
 func stubServer(t *testing.T, status int, contentType, body string) string {
 	t.Helper()

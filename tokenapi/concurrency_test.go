@@ -17,7 +17,7 @@ import (
 	"github.com/paycreds/tms/tokenapi"
 )
 
-// flakyFront answers the first attempt of each call whose correlation id starts with
+// flakyFront responds to the first attempt of each call whose correlation id starts with
 // "flaky-" with 503, and passes every other request to next.
 func flakyFront(next http.Handler) http.Handler {
 	var mu sync.Mutex

@@ -3,7 +3,7 @@
 // its successor /tms/v3/…. It turns a stored token into a network token with a fresh
 // cryptogram or dynamic CVV.
 //
-// CyberSource answers 201 with a compact JWE encrypted with RSA-OAEP-256 and A256GCM to
+// CyberSource returns 201 with a compact JWE encrypted with RSA-OAEP-256 and A256GCM to
 // the merchant's TMS message-level-encryption (MLE) public key. The Client decrypts it
 // with the matching private key and returns typed PaymentCredentials; the ...JWE methods
 // return it unopened for callers that forward it.

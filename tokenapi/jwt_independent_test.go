@@ -27,7 +27,7 @@ import (
 // independentJWTVerifier is a CyberSource stand-in that checks the client's JWT with
 // go-jose directly and compares every claim by hand, written from the published format
 // rather than with this project's jwtauth package. It opens encryptedRequest bodies with
-// the request-encryption private key and answers 201 with a JWE for the MLE key, wrapped
+// the request-encryption private key and responds 201 with a JWE for the MLE key, wrapped
 // in encryptedResponse when the token asks for it.
 type independentJWTVerifier struct {
 	t          *testing.T

@@ -63,7 +63,7 @@ const minRequestKeyBits = 2048
 func requestEncryptionKey(cert *x509.Certificate) (*rsa.PublicKey, error) {
 	key, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: the request-encryption certificate %q holds a %T key; CyberSource's is RSA", ErrInvalidOption, cert.Subject.String(), cert.PublicKey)
+		return nil, fmt.Errorf("%w: the request-encryption certificate %q contains a %T key; CyberSource's is RSA", ErrInvalidOption, cert.Subject.String(), cert.PublicKey)
 	}
 	if bits := key.N.BitLen(); bits < minRequestKeyBits {
 		return nil, fmt.Errorf("%w: the request-encryption certificate %q has a %d-bit key; expected at least %d", ErrInvalidOption, cert.Subject.String(), bits, minRequestKeyBits)

@@ -73,7 +73,7 @@ func HasBody(method string) bool {
 	return false
 }
 
-// Request is what a signature covers.
+// Request is the part of an HTTP request that a signature covers.
 type Request struct {
 	Method string // HTTP method in any case; the signing string uses lower case
 	Host   string // host, or host:port when the URL names a port

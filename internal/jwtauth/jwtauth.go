@@ -71,7 +71,7 @@ type Claims struct {
 	ResponseMLEKeyID    string `json:"v-c-response-mle-kid,omitempty"`
 }
 
-// Request is what a token covers.
+// Request is the part of an HTTP request that a token covers.
 type Request struct {
 	Method string    // HTTP method in any case
 	Host   string    // the API host, or host:port when the URL names a port
@@ -85,7 +85,7 @@ type Request struct {
 	// IssuerID is the iss claim: the merchant id, or the portfolio id with a meta key.
 	// Empty means MerchantID.
 	IssuerID string
-	// ResponseMLEKeyID, when set, asks CyberSource to encrypt the response to the
+	// ResponseMLEKeyID, when set, requests that CyberSource encrypt the response to the
 	// merchant's MLE key with this kid.
 	ResponseMLEKeyID string
 }

@@ -109,7 +109,7 @@ func (t *Token) Verify(key any) (Claims, error) {
 	return claims, nil
 }
 
-// Expectation is what a verifier knows about the request that carried a token.
+// Expectation is the request that carried a token, as the verifier received it.
 type Expectation struct {
 	Method string   // the request method
 	Hosts  []string // the request-host values accepted, such as the Host header

@@ -33,7 +33,7 @@ var (
 	ErrPassword = errors.New("wrong P12 password")
 	// ErrAlias means no certificate in the file has the alias as its common name.
 	ErrAlias = errors.New("no certificate for the alias in the P12 file")
-	// ErrKey means the file holds no private key, several keys, a key that is not RSA,
+	// ErrKey means the file contains no private key, several keys, a key that is not RSA,
 	// or a key that does not match the alias's certificate.
 	ErrKey = errors.New("unusable private key in the P12 file")
 	// ErrNoSerialNumber means a certificate subject lacks the serialNumber attribute
@@ -41,7 +41,7 @@ var (
 	ErrNoSerialNumber = errors.New("certificate subject has no serialNumber attribute")
 )
 
-// Contents is what a CyberSource P12 file holds.
+// Contents is the merchant key and the certificates of a CyberSource P12 file.
 type Contents struct {
 	// Key is the merchant's RSA private key, which signs RS256 JWTs.
 	Key *rsa.PrivateKey
@@ -90,7 +90,7 @@ func Parse(data []byte, alias, password string) (*Contents, error) {
 		}
 	}
 	if contents.Certificate == nil {
-		return nil, fmt.Errorf("%w: no certificate has common name %q; the file holds %s. Pass the merchant id the file was issued for",
+		return nil, fmt.Errorf("%w: no certificate has common name %q; the file contains %s. Pass the merchant id the file was issued for",
 			ErrAlias, alias, describeSubjects(all))
 	}
 
@@ -143,11 +143,11 @@ func classify(err error) error {
 	message := err.Error()
 	switch {
 	case strings.Contains(message, "private key missing"):
-		return fmt.Errorf("%w: the file holds no private key; use the P12 file generated with the key, not a certificate export", ErrKey)
+		return fmt.Errorf("%w: the file contains no private key; use the P12 file generated with the key, not a certificate export", ErrKey)
 	case strings.Contains(message, "exactly one key bag"):
-		return fmt.Errorf("%w: the file holds more than one private key", ErrKey)
+		return fmt.Errorf("%w: the file contains more than one private key", ErrKey)
 	case strings.Contains(message, "certificate missing"):
-		return fmt.Errorf("%w: the file holds no certificate", ErrAlias)
+		return fmt.Errorf("%w: the file contains no certificate", ErrAlias)
 	case strings.Contains(message, "UCS-2"):
 		return fmt.Errorf("%w: the password contains characters outside the Basic Multilingual Plane, which P12 passwords cannot hold", ErrPassword)
 	}

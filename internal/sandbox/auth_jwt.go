@@ -190,7 +190,7 @@ func (v *jwtVerifier) authenticate(r *http.Request, body []byte) (*merchantState
 
 // classifyClaimError maps a jwtauth claim error to the sandbox's reasons. The result
 // matches both the reason and err with errors.Is, and its message is err's alone, since
-// the two sentinels say the same thing.
+// the two sentinels mean the same.
 func classifyClaimError(err error) error {
 	reason := ErrInvalidJWT
 	switch {

@@ -19,7 +19,8 @@ import (
 // does not know the header and ignores it.
 const FaultHeader = "X-Paycreds-Fault"
 
-// FaultKind is what a fault sends in place of the sandbox's response, or how it corrupts it.
+// FaultKind is the kind of fault: a response sent in place of the sandbox's, or a way of
+// corrupting it.
 type FaultKind string
 
 // Fault kinds. The README's fault table describes the bytes each one sends.

@@ -60,7 +60,7 @@ type Record struct {
 	CorrelationID string // the v-c-correlation-id response header
 	Fault         string // the fault injected, in the form ParseFault reads; empty for none
 
-	// EncryptionError is why an {"encryptedRequest"} body was rejected, nil otherwise.
+	// EncryptionError is the reason an {"encryptedRequest"} body was rejected, nil otherwise.
 	EncryptionError error
 	// EncryptedRequest and EncryptedResponse report message-level encryption.
 	EncryptedRequest  bool
