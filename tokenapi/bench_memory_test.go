@@ -112,22 +112,7 @@ func BenchmarkFloorInMemory(b *testing.B) {
 	b.ReportAllocs()
 	stop := startCPUClock(b)
 	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header = header
-		resp, err := bare.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadAll(resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			b.Fatalf("status %d, want 201", resp.StatusCode)
-		}
+		postBare(b, bare, url, header, body)
 	}
 	stop()
 }

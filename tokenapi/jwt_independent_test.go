@@ -28,7 +28,7 @@ import (
 // go-jose directly and compares every claim by hand, written from the published format
 // rather than with this project's jwtauth package. It opens encryptedRequest bodies with
 // the request-encryption private key and responds 201 with a JWE for the MLE key, wrapped
-// in encryptedResponse when the token asks for it.
+// in encryptedResponse when the token requests it.
 type independentJWTVerifier struct {
 	t          *testing.T
 	algorithm  jose.SignatureAlgorithm

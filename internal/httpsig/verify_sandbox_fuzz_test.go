@@ -245,8 +245,8 @@ func FuzzSandboxVerifier(f *testing.F) {
 		}
 		rejectedBeforeAuthentication := recorder.Code == http.StatusNotFound || recorder.Code == http.StatusMethodNotAllowed ||
 			recorder.Code == http.StatusBadRequest && len(body) > maxSandboxBody
-		if ok, why := authentic(req, body, keys); !ok && recorder.Code != http.StatusUnauthorized && !rejectedBeforeAuthentication {
-			t.Fatalf("status %d, but %s:\n%q", recorder.Code, why, raw)
+		if ok, reason := authentic(req, body, keys); !ok && recorder.Code != http.StatusUnauthorized && !rejectedBeforeAuthentication {
+			t.Fatalf("status %d, but %s:\n%q", recorder.Code, reason, raw)
 		}
 	})
 }

@@ -56,9 +56,10 @@ type Contents struct {
 	Certificates []*x509.Certificate
 }
 
-// Parse decodes a DER P12 file, selects the certificate whose subject common name equals
-// alias (the merchant id, or the portfolio id for a meta key, as CyberSource issues
-// them), checks that the private key matches it, and reads its kid.
+// Parse decodes a DER P12 file and selects the certificate whose subject common name
+// equals alias. CyberSource issues files with the merchant id, or the portfolio id for a
+// meta key, as that name. Parse then checks that the private key matches the certificate
+// and reads its kid.
 func Parse(data []byte, alias, password string) (*Contents, error) {
 	if alias == "" {
 		return nil, fmt.Errorf("%w: the alias is empty; pass the merchant id", ErrAlias)

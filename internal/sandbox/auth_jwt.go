@@ -29,8 +29,8 @@ var (
 // maxJWTLifetime bounds exp minus iat.
 //
 // NOTE: CyberSource does not publish a limit. The official SDKs set exp to iat + 120
-// seconds; the sandbox accepts up to ten minutes, which also bounds how long a jti stays
-// in the replay cache.
+// seconds, and the sandbox accepts up to ten minutes. The limit also bounds how long a
+// jti stays in the replay cache.
 const maxJWTLifetime = 10 * time.Minute
 
 // maxReplayEntries bounds the replay cache. At the limit, the entry that expires first is
